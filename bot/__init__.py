@@ -1,0 +1,1 @@
+"""The Discord application: commands, job store and queue, worker and delivery."""

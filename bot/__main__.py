@@ -1,0 +1,68 @@
+"""``python -m bot [run|worker|migrate] [--config PATH]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.app import App
+from bot.config import TOKEN_ENV, ConfigError, config_path, discord_token, load_settings
+
+NO_TOKEN = f"""\
+{TOKEN_ENV} is not set, so the bot cannot log in to Discord.
+
+Get a token:
+  1. Open https://discord.com/developers/applications and create an application (or pick yours).
+  2. Under "Bot", press "Reset Token" and copy it.
+  3. Start the bot with it:  {TOKEN_ENV}=your-token python -m bot
+The README's "Create the Discord application" section shows how to invite the bot to your server."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Discord /video bot")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "worker", "migrate"])
+    parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(config_path(args.config))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("discord.gateway", "discord.http"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+
+    token = discord_token()
+    if args.command != "migrate" and token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    return asyncio.run(_run(settings, args.command, token))
+
+
+async def _run(settings: object, command: str, token: str | None) -> int:
+    from bot.config import Settings
+
+    assert isinstance(settings, Settings)
+    app = App(settings)
+    try:
+        if command == "migrate":
+            await app.migrate()
+            print("database is up to date")
+        elif command == "worker":
+            assert token is not None
+            await app.run_worker(token)
+        else:
+            assert token is not None
+            await app.run_bot(token)
+    finally:
+        await app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The application object: wires settings, store, generator, Discord client and worker together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+import discord
+
+from bot.config import Settings
+from bot.discord_app.client import VideoBot
+from bot.discord_app.delivery import DiscordDelivery
+from bot.discord_app.endpoints import point_discord_at
+from bot.discord_app.video_command import VideoCommand
+from bot.store.engine import create_engine
+from bot.store.jobs import JobStore
+from bot.store.migrate import upgrade_to_head
+from bot.worker import Worker, WorkerOptions, default_worker_name
+from generation import RenderOverrides, VideoGenerator
+
+log = logging.getLogger(__name__)
+
+# How long a stopping worker may take to hand its job back before the process exits anyway.
+STOP_GRACE_SECONDS = 30.0
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database.url)
+        self.store = JobStore(self.engine)
+        self._stop = asyncio.Event()
+
+    async def migrate(self) -> None:
+        await upgrade_to_head(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _generator(self) -> VideoGenerator:
+        g = self.settings.generation
+        overrides = RenderOverrides(
+            width=g.width,
+            height=g.height,
+            num_frames=g.num_frames,
+            fps=g.fps,
+            steps=g.steps,
+            guidance=g.guidance,
+        )
+        return VideoGenerator(g.model, device=g.device, overrides=overrides)
+
+    def _worker(self, generator: VideoGenerator, client: discord.Client) -> Worker:
+        w = self.settings.worker
+        options = WorkerOptions(
+            name=w.name or default_worker_name(),
+            poll_interval=w.poll_interval,
+            lease_seconds=w.lease_seconds,
+            max_attempts=w.max_attempts,
+            clip_dir=Path(w.clip_dir),
+        )
+        return Worker(self.store, generator, DiscordDelivery(client), options)
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self._stop.set)
+
+    async def run_bot(self, token: str) -> None:
+        """The gateway client, plus an embedded worker unless ``worker.embedded`` is false."""
+        point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
+        await self.migrate()
+        generator = self._generator()
+        worker: Worker | None = None
+
+        def wake_worker() -> None:
+            if worker is not None:
+                worker.wake()
+
+        client = VideoBot(
+            VideoCommand(self.store, generator.model_name, wake_worker), self.settings.discord.command_guilds
+        )
+        if self.settings.worker.embedded:
+            worker = self._worker(generator, client)
+        self._install_signal_handlers()
+        async with client:
+            await client.login(token)
+            tasks = [asyncio.create_task(client.connect(), name="gateway")]
+            if worker is not None:
+                tasks.append(asyncio.create_task(worker.run(), name="worker"))
+            await self._run_until_stopped(tasks, worker)
+
+    async def run_worker(self, token: str) -> None:
+        """A worker alone: claims jobs from the shared database and posts clips over REST."""
+        point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
+        await self.migrate()
+        client = discord.Client(
+            intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
+        )
+        worker = self._worker(self._generator(), client)
+        self._install_signal_handlers()
+        async with client:
+            await client.login(token)
+            await self._run_until_stopped([asyncio.create_task(worker.run(), name="worker")], worker)
+
+    async def _run_until_stopped(self, tasks: list[asyncio.Task[None]], worker: Worker | None) -> None:
+        stop = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stop and task.exception() is not None:
+                log.error("%s stopped", task.get_name(), exc_info=task.exception())
+        log.info("shutting down")
+        if worker is not None:
+            worker.stop()
+        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in (*pending, stop):
+            task.cancel()
+        await asyncio.gather(*pending, stop, return_exceptions=True)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]

@@ -1,0 +1,150 @@
+"""Typed settings: ``config.toml``, overridden by ``VIDEOBOT_<SECTION>__<KEY>`` environment variables.
+
+Secrets never live in the file: the Discord token comes from ``DISCORD_TOKEN`` only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "VIDEOBOT_"
+CONFIG_ENV = "VIDEOBOT_CONFIG"
+TOKEN_ENV = "DISCORD_TOKEN"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DiscordSettings(_Section):
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    command_guilds: list[int] = Field(default_factory=list)
+
+    @field_validator("api_base", "gateway_url")
+    @classmethod
+    def _no_trailing_space(cls, value: str) -> str:
+        value = value.strip()
+        if "://" not in value:
+            raise ValueError("must be a URL such as https://discord.com/api/v10")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///data/videobot.db"
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class GenerationSettings(_Section):
+    model: str = "ltx-video-distilled"
+    device: str = "auto"
+    width: int | None = Field(default=None, gt=0, le=4096)
+    height: int | None = Field(default=None, gt=0, le=4096)
+    num_frames: int | None = Field(default=None, gt=1, le=1024)
+    fps: int | None = Field(default=None, gt=0, le=120)
+    steps: int | None = Field(default=None, gt=0, le=500)
+    guidance: float | None = Field(default=None, ge=0, le=50)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if value not in ("auto", "cpu", "cuda") and not value.startswith("cuda:"):
+            raise ValueError("must be auto, cpu, cuda or cuda:N")
+        return value
+
+
+class WorkerSettings(_Section):
+    embedded: bool = True
+    name: str = ""
+    poll_interval: float = Field(default=2.0, gt=0, le=300)
+    lease_seconds: float = Field(default=120.0, ge=10, le=3600)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    clip_dir: str = "data/clips"
+
+
+class BotSettings(_Section):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore", case_sensitive=False
+    )
+
+    bot: BotSettings = Field(default_factory=BotSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init arguments; the environment overrides them.
+        return (env_settings, init_settings)
+
+
+def config_path(cli_value: str | None = None) -> Path:
+    return Path(cli_value or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate settings; a missing default file means built-in defaults."""
+    path = path or config_path()
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    elif path != DEFAULT_CONFIG:
+        raise ConfigError(f"config file {path} does not exist")
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section [{unknown[0]}] (known: {', '.join(Settings.model_fields)})"
+        )
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        env = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {key}: {message} (from {path} or {env})")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def discord_token() -> str | None:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    return token or None

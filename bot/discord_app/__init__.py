@@ -1,0 +1,1 @@
+"""Everything that speaks Discord: the client, the commands, status messages and delivery."""

@@ -1,0 +1,107 @@
+"""Posting finished clips and failures back to Discord, and keeping the status message current.
+
+Clips go to the channel as ordinary bot messages, which, unlike interaction follow-ups, do not depend on
+the interaction token's 15 minutes. The status message (the ``/video`` reply) is edited through the
+token only while it is still valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.discord_app import status
+from bot.discord_app.safe_text import only_user, quote_user_text
+from bot.store.jobs import JobRecord, utcnow
+from bot.worker import DeliveryError
+from generation import EncodedClip
+
+log = logging.getLogger(__name__)
+
+# Discord invalidates interaction tokens after 15 minutes; stop a little before.
+TOKEN_LIFETIME = timedelta(minutes=14)
+SEND_ATTEMPTS = 4
+
+_MessageBuilder = Callable[[], dict[str, Any]]
+
+
+class DiscordDelivery:
+    def __init__(self, client: discord.Client, retry_base_delay: float = 2.0) -> None:
+        self._client = client
+        self._retry_base_delay = retry_base_delay
+
+    async def started(self, job: JobRecord) -> None:
+        await self._edit_status(job, status.rendering(job.id, job.attempts))
+
+    async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
+        embed = discord.Embed(title=f"Job #{job.id}", description=quote_user_text(job.prompt))
+        if job.negative_prompt:
+            embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
+        embed.add_field(name="Seed", value=str(job.seed))
+        embed.add_field(name="Model", value=quote_user_text(model))
+        embed.set_footer(text="AI-generated video")
+
+        message = await self._send(
+            job,
+            lambda: {
+                "content": f"<@{job.user_id}> your clip is ready.",
+                "embed": embed,
+                "file": discord.File(clip.path, filename=f"clip-{job.id}.mp4"),
+            },
+        )
+        await self._edit_status(job, status.delivered(job.id, message.jump_url))
+        return message.id
+
+    async def failed(self, job: JobRecord, reason: str) -> None:
+        await self._send(
+            job, lambda: {"content": f"<@{job.user_id}> sorry, your clip (job #{job.id}) failed: {reason}"}
+        )
+        await self._edit_status(job, status.failed(job.id, reason))
+
+    async def _send(self, job: JobRecord, build: _MessageBuilder) -> discord.Message:
+        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        reference = (
+            discord.MessageReference(
+                message_id=job.status_message_id, channel_id=job.channel_id, fail_if_not_exists=False
+            )
+            if job.status_message_id
+            else None
+        )
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                # discord.py consumes a File when it sends it: build the message afresh on every attempt.
+                return await channel.send(
+                    **build(), allowed_mentions=only_user(job.user_id), reference=reference
+                )  # type: ignore[call-overload, no-any-return]
+            except discord.Forbidden as exc:
+                raise DeliveryError(
+                    "I am missing permission to post or attach files in that channel"
+                ) from exc
+            except discord.NotFound as exc:
+                raise DeliveryError("the channel no longer exists") from exc
+            except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise DeliveryError("Discord did not accept the upload") from exc
+                delay = self._retry_base_delay * 2 ** (attempt - 1)
+                log.warning("job %d: posting failed (%s); retrying in %.0fs", job.id, exc, delay)
+                await asyncio.sleep(delay)
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"Discord refused the message ({exc.status})") from exc
+        raise AssertionError("unreachable")
+
+    async def _edit_status(self, job: JobRecord, text: str) -> None:
+        if not job.status_message_id or not job.interaction_token:
+            return
+        if utcnow() - job.created_at > TOKEN_LIFETIME:
+            return
+        webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self._client)
+        try:
+            await webhook.edit_message(job.status_message_id, content=text)
+        except (discord.HTTPException, aiohttp.ClientError) as exc:
+            log.info("job %d: status message not updated: %s", job.id, exc)

@@ -1,0 +1,22 @@
+"""Texts of the status message a ``/video`` reply shows while its job moves through the queue."""
+
+from __future__ import annotations
+
+
+def queued(job_id: int, position: int, queue_length: int) -> str:
+    if position <= 1:
+        return f"⏳ Job #{job_id} is queued and up next."
+    return f"⏳ Job #{job_id} is queued: position {position} of {queue_length}."
+
+
+def rendering(job_id: int, attempt: int) -> str:
+    retry = f" (attempt {attempt})" if attempt > 1 else ""
+    return f"🎬 Job #{job_id} is rendering{retry}…"
+
+
+def delivered(job_id: int, jump_url: str) -> str:
+    return f"✅ Job #{job_id} is done: {jump_url}"
+
+
+def failed(job_id: int, reason: str) -> str:
+    return f"❌ Job #{job_id} failed: {reason}"

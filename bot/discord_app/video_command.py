@@ -1,0 +1,85 @@
+"""``/video``: validate, acknowledge at once, queue, and show the job's place in the queue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+
+from bot.discord_app import status
+from bot.store.jobs import JobStore, NewJob
+from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
+
+log = logging.getLogger(__name__)
+
+
+class VideoCommand:
+    def __init__(self, store: JobStore, model: str, on_submitted: Callable[[], None]) -> None:
+        self._store = store
+        self._model = model
+        self._on_submitted = on_submitted
+
+    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
+        @tree.command(name="video", description="Turn a prompt into a short AI-generated video clip")
+        @app_commands.guild_only()
+        @app_commands.describe(
+            prompt="What should happen in the clip",
+            negative="What to keep out of the clip (optional)",
+            seed="Same seed and prompt give the same clip (optional)",
+        )
+        async def video(
+            interaction: discord.Interaction,
+            prompt: app_commands.Range[str, 1, MAX_PROMPT],
+            negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
+            seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        ) -> None:
+            await self.handle(interaction, prompt, negative, seed)
+
+    async def handle(
+        self, interaction: discord.Interaction, prompt: str, negative: str | None, seed: int | None
+    ) -> None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
+            return
+        try:
+            request = validate_request(prompt, negative, seed)
+        except InvalidRequestError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        # Acknowledge first: Discord drops interactions not answered within 3 seconds.
+        await interaction.response.defer(thinking=True)
+        try:
+            submitted = await self._store.submit(
+                NewJob(
+                    guild_id=interaction.guild_id,
+                    channel_id=interaction.channel_id,
+                    user_id=interaction.user.id,
+                    application_id=interaction.application_id,
+                    interaction_id=interaction.id,
+                    interaction_token=interaction.token,
+                    prompt=request.prompt,
+                    negative_prompt=request.negative_prompt,
+                    seed=request.seed,
+                    model=self._model,
+                    max_bytes=interaction.filesize_limit,
+                )
+            )
+        except Exception:
+            log.exception("could not queue interaction %s", interaction.id)
+            await interaction.delete_original_response()
+            await interaction.followup.send(
+                "Sorry, the queue is unavailable right now, so nothing was queued. Please try again in a minute.",
+                ephemeral=True,
+            )
+            return
+        job = submitted.job
+        queue_length = await self._store.queue_length()
+        message = await interaction.edit_original_response(
+            content=status.queued(job.id, submitted.position, max(queue_length, submitted.position))
+        )
+        await self._store.set_status_message(job.id, message.id)
+        # Wake the worker only now, so its status edits never race the "queued" one.
+        self._on_submitted()
+        log.info("queued job %d for user %d in guild %d", job.id, job.user_id, job.guild_id)

@@ -1,0 +1,54 @@
+"""Validation and normalisation of what a member typed into ``/video``. No Discord, no database."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+MAX_PROMPT = 500
+MAX_SEED = 2**32 - 1
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+class InvalidRequestError(ValueError):
+    """A polite, user-facing explanation of what is wrong with the request."""
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+
+
+def clean_text(text: str) -> str:
+    """Drop control and format characters (zero-width tricks included) and fold whitespace to single spaces."""
+    kept = "".join(
+        " " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C"
+    )
+    return _WHITESPACE.sub(" ", kept).strip()
+
+
+def validate_request(prompt: str, negative: str | None = None, seed: int | None = None) -> VideoRequest:
+    cleaned = clean_text(prompt)
+    if not cleaned:
+        raise InvalidRequestError(
+            "Your prompt is empty. Describe the clip you want, e.g. `a cat eating spaghetti`."
+        )
+    if len(cleaned) > MAX_PROMPT:
+        raise InvalidRequestError(
+            f"Your prompt is {len(cleaned)} characters long; please keep it to {MAX_PROMPT} or fewer."
+        )
+    negative_cleaned = clean_text(negative) if negative is not None else ""
+    if len(negative_cleaned) > MAX_PROMPT:
+        raise InvalidRequestError(
+            f"The negative prompt is too long; please keep it to {MAX_PROMPT} characters."
+        )
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED + 1)
+    elif not 0 <= seed <= MAX_SEED:
+        raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+    return VideoRequest(prompt=cleaned, negative_prompt=negative_cleaned or None, seed=seed)

@@ -1,0 +1,177 @@
+"""The worker: claims jobs, renders them with ``generation``, and hands the clip to a delivery.
+
+It knows nothing of Discord: the delivery (``bot.discord_app.delivery``) does the talking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.store.jobs import JobRecord, JobStore
+from generation import (
+    ClipTooLargeError,
+    EncodedClip,
+    RenderCancelledError,
+    RenderRequest,
+    VideoGenerator,
+    encode_mp4,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(Protocol):
+    async def started(self, job: JobRecord) -> None: ...
+
+    async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
+        """Post the clip; return the id of the message that carries it."""
+        ...
+
+    async def failed(self, job: JobRecord, reason: str) -> None: ...
+
+
+class DeliveryError(Exception):
+    """The clip could not be posted (Discord unreachable, missing permissions, ...)."""
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    name: str
+    poll_interval: float
+    lease_seconds: float
+    max_attempts: int
+    clip_dir: Path
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self, store: JobStore, generator: VideoGenerator, delivery: Delivery, options: WorkerOptions
+    ) -> None:
+        self._store = store
+        self._generator = generator
+        self._delivery = delivery
+        self._options = options
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.jobs_done = 0
+
+    @property
+    def name(self) -> str:
+        return self._options.name
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        self._options.clip_dir.mkdir(parents=True, exist_ok=True)
+        log.info("worker %s loading %s", self.name, self._generator.model_name)
+        await asyncio.to_thread(self._generator.load)
+        log.info("worker %s serving %s", self.name, self._generator.model_name)
+        while not self._stopping.is_set():
+            try:
+                for job in await self._store.abandoned(self._options.max_attempts):
+                    await self._report_failure(job, job.error or "the worker stopped")
+                job = await self._store.claim(
+                    self.name, self._options.lease_seconds, self._options.max_attempts
+                )
+            except Exception:
+                log.exception("could not reach the job store; retrying")
+                job = None
+            if job is None:
+                await self._idle()
+                continue
+            await self.process(job)
+            self.jobs_done += 1
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._options.poll_interval)
+
+    async def process(self, job: JobRecord) -> None:
+        lease_lost = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, lease_lost))
+        path = self._options.clip_dir / f"job-{job.id}.mp4"
+        try:
+            await self._delivery.started(job)
+            try:
+                clip, model = await self._render(job, path, lease_lost)
+            except RenderCancelledError:
+                if self._stopping.is_set() and await self._store.release(job.id, self.name):
+                    log.info("job %d: back in the queue for the next start", job.id)
+                else:
+                    log.warning("job %d: lease lost, leaving it to whoever took it over", job.id)
+                return
+            except ClipTooLargeError:
+                await self._fail(
+                    job, "the clip could not be made small enough for this server's upload limit"
+                )
+                return
+            except Exception:
+                log.exception("job %d: generation failed", job.id)
+                await self._fail(job, f"the video model hit an error (logged as job #{job.id})")
+                return
+            try:
+                message_id = await self._delivery.deliver(job, clip, model)
+            except DeliveryError as exc:
+                log.error("job %d: delivery failed: %s", job.id, exc)
+                await self._fail(job, f"the clip was made but could not be posted here ({exc})")
+                return
+            if not await self._store.mark_delivered(job.id, self.name, message_id):
+                log.warning("job %d: delivered, but the lease had moved on", job.id)
+            log.info("job %d delivered as message %d", job.id, message_id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            path.unlink(missing_ok=True)
+
+    async def _render(self, job: JobRecord, path: Path, lease_lost: asyncio.Event) -> tuple[EncodedClip, str]:
+        request = RenderRequest(prompt=job.prompt, seed=job.seed, negative_prompt=job.negative_prompt)
+
+        def should_stop() -> bool:
+            return lease_lost.is_set() or self._stopping.is_set()
+
+        clip = await asyncio.to_thread(self._generator.render, request, None, should_stop)
+        metadata = {
+            "title": job.prompt,
+            "comment": f"AI-generated video. Model: {clip.model}. Seed: {clip.seed}. Prompt: {job.prompt}",
+        }
+        encoded = await asyncio.to_thread(encode_mp4, clip.frames, clip.fps, path, job.max_bytes, metadata)
+        return encoded, clip.model
+
+    async def _heartbeat(self, job_id: int, lease_lost: asyncio.Event) -> None:
+        interval = self._options.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self._store.renew_lease(job_id, self.name, self._options.lease_seconds):
+                    lease_lost.set()
+                    return
+            except Exception:
+                log.exception("job %d: could not renew the lease", job_id)
+
+    async def _fail(self, job: JobRecord, reason: str) -> None:
+        if await self._store.mark_failed(job.id, self.name, reason):
+            await self._report_failure(job, reason)
+
+    async def _report_failure(self, job: JobRecord, reason: str) -> None:
+        try:
+            await self._delivery.failed(job, reason)
+        except Exception:
+            log.exception("job %d: could not tell the user it failed", job.id)

@@ -1,0 +1,23 @@
+"""Prompt in, frames out, encoded clip out.
+
+A library over Hugging Face diffusers and ffmpeg. It knows nothing of Discord or of the job store.
+"""
+
+from generation.encode import ClipTooLargeError, EncodedClip, encode_mp4
+from generation.generator import RenderCancelledError, RenderedClip, RenderRequest, VideoGenerator
+from generation.presets import PRESETS, ModelPreset, RenderDefaults, RenderOverrides, resolve_model
+
+__all__ = [
+    "PRESETS",
+    "ClipTooLargeError",
+    "EncodedClip",
+    "ModelPreset",
+    "RenderCancelledError",
+    "RenderDefaults",
+    "RenderOverrides",
+    "RenderRequest",
+    "RenderedClip",
+    "VideoGenerator",
+    "encode_mp4",
+    "resolve_model",
+]

@@ -1,0 +1,73 @@
+"""Model families: what a diffusers pipeline class needs and allows.
+
+A family groups the pipeline classes that share frame and size rules and call arguments, so a preset, a
+local diffusers directory and a Hub id all resolve to the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RenderDefaults:
+    """What a render uses when the request and the configuration say nothing."""
+
+    width: int
+    height: int
+    num_frames: int
+    fps: int
+    steps: int
+    guidance: float
+    supports_negative: bool = True
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    pipeline_classes: tuple[str, ...]
+    # Valid frame counts are frame_step * k + 1 (the VAE's temporal compression).
+    frame_step: int
+    # Width and height must be multiples of this (VAE spatial compression times patch size).
+    size_multiple: int
+    defaults: RenderDefaults
+    # Extra keyword arguments for the pipeline call; the frame rate is passed where the pipeline takes one.
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def fit_frames(self, frames: int) -> int:
+        """The nearest valid frame count, at least one latent frame past the first."""
+        k = max(1, round((frames - 1) / self.frame_step))
+        return self.frame_step * k + 1
+
+    def fit_side(self, pixels: int) -> int:
+        """The nearest multiple of size_multiple, never below one multiple."""
+        return max(self.size_multiple, round(pixels / self.size_multiple) * self.size_multiple)
+
+
+WAN = Family(
+    name="wan",
+    pipeline_classes=("WanPipeline",),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(width=832, height=480, num_frames=81, fps=16, steps=30, guidance=5.0),
+)
+
+LTX = Family(
+    name="ltx",
+    pipeline_classes=("LTXPipeline", "LTXConditionPipeline"),
+    frame_step=8,
+    size_multiple=32,
+    defaults=RenderDefaults(width=704, height=480, num_frames=121, fps=24, steps=40, guidance=3.0),
+    # Timestep-conditioned LTX VAEs (0.9.1 and later) decode best with a little noise; older ones ignore it.
+    call_kwargs={"decode_timestep": 0.05, "decode_noise_scale": 0.025},
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX)}
+
+
+def family_for_pipeline_class(class_name: str) -> Family | None:
+    for family in FAMILIES.values():
+        if class_name in family.pipeline_classes:
+            return family
+    return None

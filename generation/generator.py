@@ -1,0 +1,176 @@
+"""Load a diffusers video pipeline once per process and render clips with it."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from generation.device import Placement, choose_placement
+from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class RenderCancelledError(Exception):
+    """The caller asked to stop; raised after the denoising step in progress."""
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    prompt: str
+    seed: int
+    negative_prompt: str | None = None
+    width: int | None = None
+    height: int | None = None
+    num_frames: int | None = None
+
+
+@dataclass
+class RenderedClip:
+    frames: np.ndarray  # uint8, (frames, height, width, 3)
+    fps: int
+    model: str
+    seed: int
+    steps: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.frames.shape[2])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames.shape[1])
+
+
+class VideoGenerator:
+    """One model, loaded on first use and reused for every render in this process.
+
+    ``render`` is blocking (call it from a worker thread); concurrent calls are serialised, since one
+    pipeline on one device runs one clip at a time.
+    """
+
+    def __init__(self, model: str, device: str = "auto", overrides: RenderOverrides | None = None) -> None:
+        self._overrides = overrides or RenderOverrides()
+        self.preset: ModelPreset = resolve_model(model, self._overrides)
+        self._device = device
+        self._placement: Placement | None = None
+        self._pipe: Any = None
+        self._call_params: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self.preset.name
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipe is not None
+
+    def load(self) -> None:
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> None:
+        if self._pipe is not None:
+            return
+        from diffusers import DiffusionPipeline
+
+        placement = choose_placement(self._device)
+        started = time.perf_counter()
+        pipe = DiffusionPipeline.from_pretrained(self.preset.source, dtype=placement.dtype)
+        pipe.to(placement.device)
+        pipe.set_progress_bar_config(disable=True)
+        self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)
+        self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
+        self._placement = placement
+        self._pipe = pipe
+        log.info(
+            "loaded %s (%s) on %s as %s in %.1fs",
+            self.preset.name,
+            type(pipe).__name__,
+            placement.device,
+            placement.dtype,
+            time.perf_counter() - started,
+        )
+
+    def render(
+        self,
+        request: RenderRequest,
+        on_step: ProgressCallback | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> RenderedClip:
+        with self._lock:
+            self._load_locked()
+            return self._render_locked(request, on_step, should_cancel)
+
+    def _render_locked(
+        self,
+        request: RenderRequest,
+        on_step: ProgressCallback | None,
+        should_cancel: Callable[[], bool] | None,
+    ) -> RenderedClip:
+        preset = self.preset
+        family, defaults = preset.family, preset.defaults
+        width = family.fit_side(request.width or defaults.width)
+        height = family.fit_side(request.height or defaults.height)
+        num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
+        steps = defaults.steps
+        cancelled = False
+
+        def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            nonlocal cancelled
+            if on_step is not None:
+                on_step(step + 1, steps)
+            if should_cancel is not None and should_cancel():
+                cancelled = True
+                pipe._interrupt = True
+            return kwargs
+
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt,
+            "height": height,
+            "width": width,
+            "num_frames": num_frames,
+            "num_inference_steps": steps,
+            "guidance_scale": defaults.guidance,
+            "generator": torch.Generator(device="cpu").manual_seed(request.seed),
+            "output_type": "np",
+            "callback_on_step_end": step_end,
+            "frame_rate": defaults.fps,
+            **family.call_kwargs,
+        }
+        if request.negative_prompt and defaults.supports_negative:
+            kwargs["negative_prompt"] = request.negative_prompt
+        kwargs = {k: v for k, v in kwargs.items() if k in self._call_params}
+
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = self._pipe(**kwargs)
+        elapsed = time.perf_counter() - started
+        if cancelled:
+            raise RenderCancelledError(f"cancelled after {elapsed:.1f}s")
+        frames = np.asarray(output.frames[0])
+        frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        return RenderedClip(
+            frames=frames,
+            fps=defaults.fps,
+            model=preset.name,
+            seed=request.seed,
+            steps=steps,
+            timings={"generate_s": elapsed},
+        )

@@ -1,0 +1,145 @@
+"""Named model presets, and resolution of any model reference to a preset.
+
+A model reference is a preset name, a local diffusers directory, or a Hugging Face Hub id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from generation.families import FAMILIES, LTX, WAN, Family, RenderDefaults, family_for_pipeline_class
+
+# A local model directory may carry its own defaults in this file (``python -m generation make-tiny``
+# writes one); keys are those of RenderDefaults plus "family".
+SIDECAR_NAME = "videobot.json"
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    name: str
+    source: str  # Hub id or local directory handed to from_pretrained
+    family: Family
+    defaults: RenderDefaults
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RenderOverrides:
+    """Owner settings that replace a preset's defaults; None keeps the preset's value."""
+
+    width: int | None = None
+    height: int | None = None
+    num_frames: int | None = None
+    fps: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+
+    def apply(self, defaults: RenderDefaults) -> RenderDefaults:
+        changes = {k: v for k, v in vars(self).items() if v is not None}
+        return replace(defaults, **changes)
+
+
+PRESETS: dict[str, ModelPreset] = {
+    p.name: p
+    for p in (
+        ModelPreset(
+            name="ltx-video-distilled",
+            source="Lightricks/LTX-Video-0.9.7-distilled",
+            family=LTX,
+            # Distilled checkpoints run a handful of steps without classifier-free guidance, so the
+            # negative prompt has no effect.
+            defaults=RenderDefaults(
+                width=768, height=512, num_frames=97, fps=24, steps=8, guidance=1.0, supports_negative=False
+            ),
+            description="LTX-Video 0.9.7 distilled: the fastest, 4 s at 768x512",
+        ),
+        ModelPreset(
+            name="wan2.1-t2v-1.3b",
+            source="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+            family=WAN,
+            defaults=WAN.defaults,
+            description="Wan 2.1 text-to-video 1.3B: 5 s at 832x480, fits 8 GB cards with offload",
+        ),
+    )
+}
+
+DEFAULT_PRESET = "ltx-video-distilled"
+
+
+class ModelResolutionError(ValueError):
+    """The model reference cannot be used; the message says why and what to do."""
+
+
+def resolve_model(reference: str, overrides: RenderOverrides | None = None) -> ModelPreset:
+    """Resolve a preset name, a local diffusers directory or a Hub id into a preset.
+
+    Hub ids that are not presets are resolved from their pipeline class once loaded (see
+    ``resolve_loaded``); here they need explicit family-independent checks only.
+    """
+    overrides = overrides or RenderOverrides()
+    if reference in PRESETS:
+        preset = PRESETS[reference]
+        return replace(preset, defaults=overrides.apply(preset.defaults))
+    path = Path(reference).expanduser()
+    if path.is_dir():
+        return _resolve_directory(path, overrides)
+    if path.exists() or reference.startswith((".", "/", "~")):
+        raise ModelResolutionError(
+            f"model {reference!r} is neither a preset ({', '.join(PRESETS)}) nor a diffusers directory"
+        )
+    if reference.count("/") != 1:
+        raise ModelResolutionError(
+            f"model {reference!r} is not a preset ({', '.join(PRESETS)}), a local diffusers directory "
+            "or a Hugging Face Hub id of the form owner/name"
+        )
+    # A Hub id: the family is known once its model_index.json is read at load time.
+    return ModelPreset(name=reference, source=reference, family=_UNKNOWN, defaults=_UNKNOWN.defaults)
+
+
+def resolve_loaded(preset: ModelPreset, pipeline_class: str, overrides: RenderOverrides) -> ModelPreset:
+    """Fill in the family of a preset whose family was unknown until its pipeline was loaded."""
+    if preset.family is not _UNKNOWN:
+        return preset
+    family = family_for_pipeline_class(pipeline_class)
+    if family is None:
+        raise ModelResolutionError(
+            f"model {preset.source!r} loads as {pipeline_class}, which this bot does not know how to drive "
+            f"(known: {', '.join(c for f in FAMILIES.values() for c in f.pipeline_classes)})"
+        )
+    return replace(preset, family=family, defaults=overrides.apply(family.defaults))
+
+
+def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:
+    index = path / "model_index.json"
+    if not index.is_file():
+        raise ModelResolutionError(
+            f"{path} has no model_index.json: it is not a diffusers pipeline directory"
+        )
+    try:
+        class_name = json.loads(index.read_text())["_class_name"]
+    except (ValueError, KeyError) as exc:
+        raise ModelResolutionError(f"{index} is not a valid diffusers model index: {exc}") from exc
+    family = family_for_pipeline_class(class_name)
+    if family is None:
+        raise ModelResolutionError(f"{path} holds a {class_name}, which this bot does not know how to drive")
+    defaults = family.defaults
+    sidecar = path / SIDECAR_NAME
+    if sidecar.is_file():
+        try:
+            data = json.loads(sidecar.read_text())
+            data.pop("family", None)
+            defaults = replace(defaults, **data)
+        except (ValueError, TypeError) as exc:
+            raise ModelResolutionError(f"{sidecar} is not valid: {exc}") from exc
+    return ModelPreset(name=str(path), source=str(path), family=family, defaults=overrides.apply(defaults))
+
+
+_UNKNOWN = Family(
+    name="unknown",
+    pipeline_classes=(),
+    frame_step=1,
+    size_multiple=16,
+    defaults=RenderDefaults(width=0, height=0, num_frames=0, fps=0, steps=0, guidance=0.0),
+)

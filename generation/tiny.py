@@ -1,0 +1,165 @@
+"""Tiny random-weight pipelines built from config, with no Hub access.
+
+They exercise the same ``from_pretrained`` path a real model takes, in well under a second on a CPU, for
+tests, CI and trying the bot on a machine without a GPU. Their output is noise: that is expected.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from generation.families import FAMILIES
+from generation.presets import SIDECAR_NAME
+
+_WORDS = ["a", "the", "cat", "dog", "eating", "spaghetti", "dancing", "on", "in", "moon", "video", "of"]
+_TEXT_DIM = 32
+
+
+def make_tiny(directory: str | Path, family: str, seed: int = 0) -> Path:
+    """Write a tiny pipeline of ``family`` ("wan" or "ltx") to ``directory`` and return it."""
+    if family not in _BUILDERS:
+        raise ValueError(f"unknown family {family!r}: choose from {', '.join(_BUILDERS)}")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    pipe, defaults = _BUILDERS[family]()
+    pipe.save_pretrained(out)
+    (out / SIDECAR_NAME).write_text(json.dumps({"family": family, **defaults}, indent=2) + "\n")
+    return out
+
+
+def _tokenizer() -> Any:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(_WORDS)}}
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
+
+
+def _umt5() -> Any:
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    config = UMT5Config(
+        vocab_size=len(_WORDS) + 3,
+        d_model=_TEXT_DIM,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+    )
+    return UMT5EncoderModel(config).eval()
+
+
+def _t5() -> Any:
+    from transformers import T5Config, T5EncoderModel
+
+    config = T5Config(
+        vocab_size=len(_WORDS) + 3,
+        d_model=_TEXT_DIM,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+    )
+    return T5EncoderModel(config).eval()
+
+
+def _wan() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=_TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+    pipe = WanPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_umt5(),
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        transformer=transformer,
+    )
+    defaults = {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 5.0}
+    assert FAMILIES["wan"].fit_frames(defaults["num_frames"]) == defaults["num_frames"]
+    return pipe, defaults
+
+
+def _ltx() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
+
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=_TEXT_DIM,
+    )
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    pipe = LTXPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=_t5(),
+        tokenizer=_tokenizer(),
+        transformer=transformer,
+    )
+    defaults = {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 3.0}
+    return pipe, defaults
+
+
+_BUILDERS = {"wan": _wan, "ltx": _ltx}

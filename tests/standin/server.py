@@ -1,0 +1,404 @@
+"""The stand-in server: Discord's REST API and gateway, enough of both for the bot's real client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.standin import payloads
+
+API = "/api/v10"
+
+
+@dataclass
+class Recorded:
+    """One REST request the client made."""
+
+    method: str
+    path: str
+    route: str
+    at: float
+    json: Any = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    authorized: bool = False
+    response: Any = None
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # discord.py checks the content type by string equality: no "; charset=utf-8" allowed.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
+
+
+class DiscordStandIn:
+    def __init__(
+        self,
+        *,
+        app_id: int = 900000000000000001,
+        bot_id: int = 900000000000000001,
+        guilds: dict[int, int] | None = None,
+        token: str = "x",
+    ) -> None:
+        self.app_id = app_id
+        self.bot_user = payloads.user(bot_id, "videobot", bot=True)
+        self.owner = payloads.user(900000000000000099, "owner")
+        # guild id -> channel id
+        self.guilds = guilds or {800000000000000001: 700000000000000001}
+        self.token = token
+        self.requests: list[Recorded] = []
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.commands: list[dict[str, Any]] = []
+        self.identified = asyncio.Event()
+        self.port = 0
+        self._original: dict[str, int] = {}  # interaction token -> original response message id
+        self._sockets: list[web.WebSocketResponse] = []
+        self._seq = 0
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.failing_routes: dict[str, int] = {}  # route name -> HTTP status to answer with
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self, port: int = 0) -> None:
+        app = web.Application(client_max_size=200 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        routes: list[tuple[str, str, str]] = [
+            ("GET", "/users/@me", "me"),
+            ("GET", "/oauth2/applications/@me", "application"),
+            ("GET", "/gateway", "get_gateway"),
+            ("PUT", "/applications/{app}/commands", "sync_global"),
+            ("PUT", "/applications/{app}/guilds/{guild}/commands", "sync_guild"),
+            ("POST", "/interactions/{id}/{token}/callback", "callback"),
+            ("GET", "/webhooks/{app}/{token}/messages/{message}", "webhook_get"),
+            ("PATCH", "/webhooks/{app}/{token}/messages/{message}", "webhook_edit"),
+            ("DELETE", "/webhooks/{app}/{token}/messages/{message}", "webhook_delete"),
+            ("POST", "/webhooks/{app}/{token}", "followup"),
+            ("POST", "/channels/{channel}/messages", "channel_message"),
+            ("PATCH", "/channels/{channel}/messages/{message}", "channel_message_edit"),
+        ]
+        for method, path, name in routes:
+            app.router.add_route(method, API + path, self._handler(name))
+        app.router.add_route("*", "/{tail:.*}", self._handler("unknown"))
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> DiscordStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- what tests use ---------------------------------------------------------------------------
+    async def wait_for(
+        self, predicate: Callable[[Recorded], bool], timeout: float = 30.0, description: str = "request"
+    ) -> Recorded:
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                for rec in self.requests:
+                    if predicate(rec):
+                        return rec
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = "\n".join(f"  {r.method} {r.path}" for r in self.requests[-20:])
+                    raise TimeoutError(f"no {description} within {timeout}s; last requests:\n{seen}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+
+    def of_route(self, route: str) -> list[Recorded]:
+        return [r for r in self.requests if r.route == route]
+
+    async def wait_connected(self, timeout: float = 60.0) -> None:
+        await asyncio.wait_for(self.identified.wait(), timeout)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if not self._sockets:
+            raise RuntimeError("no gateway client is connected")
+        for ws in list(self._sockets):
+            self._seq += 1
+            await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
+        guild_id, channel_id = next(iter(self.guilds.items()))
+        limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
+        return payloads.slash_command(
+            app_id=self.app_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            name=name,
+            options=options,
+            attachment_size_limit=limit,
+        )
+
+    async def interact(self, payload: dict[str, Any]) -> float:
+        """Send an INTERACTION_CREATE; returns the monotonic time it was sent."""
+        sent = time.monotonic()
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return sent
+
+    # -- REST -------------------------------------------------------------------------------------
+    def _handler(self, route: str) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            rec = Recorded(
+                method=request.method,
+                path=request.path,
+                route=route,
+                at=time.monotonic(),
+                query=dict(request.query),
+                authorized=request.headers.get("Authorization") == f"Bot {self.token}",
+            )
+            await self._read_body(request, rec)
+            if route in self.failing_routes:
+                response = _json({"message": "stand-in failure", "code": 0}, self.failing_routes[route])
+            else:
+                response = await getattr(self, f"_r_{route}")(request, rec)
+            async with self._changed:
+                self.requests.append(rec)
+                self._changed.notify_all()
+            return response
+
+        return handle
+
+    @staticmethod
+    async def _read_body(request: web.Request, rec: Recorded) -> None:
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, type(part)) or part.name is None:  # pragma: no cover
+                    continue
+                body = await part.read()  # type: ignore[union-attr]
+                if part.name == "payload_json":
+                    rec.json = json.loads(body)
+                else:
+                    rec.files[part.name] = (part.filename or "", bytes(body))  # type: ignore[union-attr]
+        elif request.can_read_body:
+            raw = await request.read()
+            rec.json = json.loads(raw) if raw else None
+
+    def _unauthorized(self, rec: Recorded) -> web.Response | None:
+        if not rec.authorized:
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        return None
+
+    async def _r_me(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(self.bot_user)
+
+    async def _r_application(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(payloads.application(self.app_id, self.owner))
+
+    async def _r_get_gateway(self, request: web.Request, rec: Recorded) -> web.Response:
+        return _json({"url": self.gateway_url, "shards": 1})
+
+    async def _r_sync_global(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(self._store_commands(rec.json, None))
+
+    async def _r_sync_guild(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(self._store_commands(rec.json, request.match_info["guild"]))
+
+    def _store_commands(self, commands: list[dict[str, Any]], guild_id: str | None) -> list[dict[str, Any]]:
+        stored = []
+        for command in commands:
+            full = {
+                "id": str(payloads.snowflake()),
+                "application_id": str(self.app_id),
+                "version": str(payloads.snowflake()),
+                "type": 1,
+                "description": "",
+                **command,
+            }
+            if guild_id:
+                full["guild_id"] = guild_id
+            stored.append(full)
+        self.commands = stored
+        return stored
+
+    async def _r_callback(self, request: web.Request, rec: Recorded) -> web.Response:
+        token = request.match_info["token"]
+        body = rec.json or {}
+        kind = body.get("type")
+        flags = (body.get("data") or {}).get("flags") or 0
+        if kind == 4:  # a message right away
+            self._create_message(token, body.get("data") or {}, rec)
+        elif kind == 5:  # deferred: "thinking", the message is created empty
+            self._create_message(token, {"content": "", "flags": flags | 128}, rec)
+        return _json(
+            {
+                "interaction": {
+                    "id": request.match_info["id"],
+                    "type": 2,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(flags & 64),
+                }
+            }
+        )
+
+    def _create_message(self, token: str, payload: dict[str, Any], rec: Recorded) -> dict[str, Any]:
+        channel_id = next(iter(self.guilds.values()))
+        message_id = payloads.snowflake()
+        msg = payloads.message(message_id, channel_id, self.bot_user, payload, [], webhook_id=self.app_id)
+        self.messages[message_id] = msg
+        self._original[token] = message_id
+        return msg
+
+    def _webhook_message(self, request: web.Request) -> int | None:
+        ref = request.match_info["message"]
+        return self._original.get(request.match_info["token"]) if ref == "@original" else int(ref)
+
+    async def _r_webhook_get(self, request: web.Request, rec: Recorded) -> web.Response:
+        message_id = self._webhook_message(request)
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return _json(self.messages[message_id])
+
+    async def _r_webhook_edit(self, request: web.Request, rec: Recorded) -> web.Response:
+        message_id = self._webhook_message(request)
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        msg = self.messages[message_id]
+        body = rec.json or {}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                msg[key] = body[key]
+        msg["attachments"] = self._attachments(rec, msg["channel_id"])
+        msg["edited_timestamp"] = payloads.iso_now()
+        rec.response = msg
+        return _json(msg)
+
+    async def _r_webhook_delete(self, request: web.Request, rec: Recorded) -> web.Response:
+        self.messages.pop(self._webhook_message(request) or 0, None)
+        return web.Response(status=204)
+
+    async def _r_followup(self, request: web.Request, rec: Recorded) -> web.Response:
+        channel_id = next(iter(self.guilds.values()))
+        message_id = payloads.snowflake()
+        msg = payloads.message(
+            message_id,
+            channel_id,
+            self.bot_user,
+            rec.json or {},
+            self._attachments(rec, channel_id),
+            self.app_id,
+        )
+        self.messages[message_id] = msg
+        rec.response = msg
+        return _json(msg)
+
+    async def _r_channel_message(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        channel_id = int(request.match_info["channel"])
+        if channel_id not in self.guilds.values():
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        message_id = payloads.snowflake()
+        msg = payloads.message(
+            message_id, channel_id, self.bot_user, rec.json or {}, self._attachments(rec, channel_id)
+        )
+        self.messages[message_id] = msg
+        rec.response = msg
+        return _json(msg)
+
+    async def _r_channel_message_edit(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        msg = self.messages.get(int(request.match_info["message"]))
+        if msg is None:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        msg.update({k: v for k, v in (rec.json or {}).items() if k in ("content", "embeds", "components")})
+        return _json(msg)
+
+    async def _r_unknown(self, request: web.Request, rec: Recorded) -> web.Response:
+        return _json({"message": f"stand-in has no route {request.method} {request.path}", "code": 0}, 404)
+
+    def _attachments(self, rec: Recorded, channel_id: int | str) -> list[dict[str, Any]]:
+        listed = {str(a.get("id")): a for a in ((rec.json or {}).get("attachments") or [])}
+        out = []
+        for index, (part, (filename, data)) in enumerate(sorted(rec.files.items())):
+            attachment_id = payloads.snowflake()
+            meta = listed.get(str(index), {})
+            name = meta.get("filename") or filename
+            url = f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{attachment_id}/{name}"
+            out.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": name,
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": "video/mp4" if name.endswith(".mp4") else "application/octet-stream",
+                }
+            )
+        return out
+
+    # -- gateway ----------------------------------------------------------------------------------
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op = frame.get("op")
+                if op == 1:
+                    await ws.send_str(json.dumps({"op": 11}))
+                elif op == 2:
+                    if (frame.get("d") or {}).get("token") != self.token:
+                        await ws.close(code=4004, message=b"Authentication failed")
+                        break
+                    await self._ready(ws)
+                elif op == 6:  # RESUME: sessions are not kept; ask for a fresh IDENTIFY
+                    await ws.send_str(json.dumps({"op": 9, "d": False}))
+        finally:
+            if ws in self._sockets:
+                self._sockets.remove(ws)
+        return ws
+
+    async def _ready(self, ws: web.WebSocketResponse) -> None:
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "session_id": f"session-{payloads.snowflake()}",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
+        self._seq += 1
+        await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
+        for guild_id, channel_id in self.guilds.items():
+            self._seq += 1
+            data = payloads.guild(guild_id, channel_id, int(self.owner["id"]))
+            await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self._seq, "d": data}))
+        self._sockets.append(ws)
+        self.identified.set()
