@@ -91,7 +91,7 @@ class App:
             tasks = [asyncio.create_task(client.connect(), name="gateway")]
             if worker is not None:
                 tasks.append(asyncio.create_task(worker.run(), name="worker"))
-            await self._run_until_stopped(tasks, worker)
+            await self._run_until_stopped(tasks, worker, client)
 
     async def run_worker(self, token: str) -> None:
         """A worker alone: claims jobs from the shared database and posts clips over REST."""
@@ -104,18 +104,25 @@ class App:
         self._install_signal_handlers()
         async with client:
             await client.login(token)
-            await self._run_until_stopped([asyncio.create_task(worker.run(), name="worker")], worker)
+            await self._run_until_stopped([asyncio.create_task(worker.run(), name="worker")], worker, client)
 
-    async def _run_until_stopped(self, tasks: list[asyncio.Task[None]], worker: Worker | None) -> None:
+    async def _run_until_stopped(
+        self, tasks: list[asyncio.Task[None]], worker: Worker | None, client: discord.Client
+    ) -> None:
+        """Run until a signal or a task ends; then let the worker hand back its job, then disconnect."""
         stop = asyncio.create_task(self._stop.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if task is not stop and task.exception() is not None:
                 log.error("%s stopped", task.get_name(), exc_info=task.exception())
         log.info("shutting down")
+        worker_tasks = [t for t in tasks if t.get_name() == "worker"]
         if worker is not None:
             worker.stop()
-        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+            await asyncio.wait(worker_tasks, timeout=STOP_GRACE_SECONDS)
+        # The worker may still need the client to post; close it only now.
+        await client.close()
+        _, pending = await asyncio.wait(tasks, timeout=5)
         for task in (*pending, stop):
             task.cancel()
         await asyncio.gather(*pending, stop, return_exceptions=True)

@@ -19,6 +19,8 @@ MIN_BITS_PER_PIXEL = 0.02
 # Container overhead and rate-control overshoot held back from the byte budget.
 BUDGET_MARGIN = 0.9
 MAX_ATTEMPTS = 12
+# x264 cannot produce anything watchable (or at all) below this many bits per second.
+MIN_BITRATE = 20_000
 
 
 class ClipTooLargeError(Exception):
@@ -68,6 +70,8 @@ def encode_mp4(
             return EncodedClip(out, size, w, h, fps, num_frames, attempt)
         budget = int(max_bytes * 8 * BUDGET_MARGIN / duration)
         bitrate = budget if bitrate is None else min(budget, int(bitrate * 0.8))
+        if bitrate < MIN_BITRATE:
+            break
         if bitrate < MIN_BITS_PER_PIXEL * w * h * fps:
             scale *= 0.75
             if _even(width * scale) < 16 or _even(height * scale) < 16:

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 
 from bot.video_request import clean_text
 
-# Discord's embed description limit is 4096; prompts are at most 500 characters, and escaping at most
-# doubles them plus a zero-width space per mention, so this only guards against misuse.
+# Discord's markdown treats a backslash before any ASCII punctuation as "this character, literally", so
+# escaping every character with a markdown meaning (emphasis, spoilers, code, links, mentions, block
+# syntax such as "# ", "> ", "- ", "1. ") makes the text render exactly as typed.
+_MARKDOWN = re.compile(r"([\\*_~|`\[\]()<>#\-+.!@:=])")
+
+# Prompts are at most 500 characters and escaping at most triples them; this only guards misuse.
 MAX_ECHO = 1800
 
 
 def quote_user_text(text: str) -> str:
-    """Make ``text`` render literally: no markdown, no headings or lists, no mentions, one line."""
-    one_line = clean_text(text)
-    escaped = discord.utils.escape_markdown(one_line, ignore_links=False)
-    # Ordered lists and subtext start a line with "1." or "-#"; a leading backslash stops both.
-    if escaped[:1].isdigit() or escaped.startswith("-"):
-        escaped = "\\" + escaped
+    """Make ``text`` render literally on one line: no markdown, no links, no mentions."""
+    escaped = _MARKDOWN.sub(r"\\\1", clean_text(text))
+    # Belt and braces: even where a client ignored the escape, a zero-width space breaks every mention.
     escaped = discord.utils.escape_mentions(escaped)
-    # Channel mentions and custom emoji render as links or images; break their syntax too.
-    escaped = escaped.replace("<#", "<\u200b#").replace("<:", "<\u200b:").replace("<a:", "<\u200ba:")
-    return escaped[:MAX_ECHO]
+    return _cut(escaped, MAX_ECHO)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Shorten without leaving a dangling escape that would swallow what follows."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def only_user(user_id: int) -> discord.AllowedMentions:

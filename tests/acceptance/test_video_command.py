@@ -1,0 +1,175 @@
+"""``/video`` end to end: real discord.py client, real pipeline, real ffmpeg, real database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.store.engine import create_engine
+from bot.store.jobs import JobStore
+from bot.store.schema import JobState
+from tests.acceptance.harness import ROOT, bot_env, bot_process
+from tests.conftest import ffprobe
+from tests.standin import DiscordStandIn, Recorded
+
+MEMBER = 123456789012345678
+OTHER_MEMBER = 223456789012345678
+HOSTILE_PROMPT = (
+    "@everyone @here <@&800000000000000001> <@223456789012345678> a **cat** eating `spaghetti` "
+    "|| spoiler || [click](https://example.com) # heading"
+)
+
+
+def _posted(rec: Recorded) -> bool:
+    return rec.route == "channel_message"
+
+
+async def _job_state(database_url: str, job_id: int) -> tuple[JobState, int | None]:
+    engine = create_engine(database_url)
+    try:
+        job = await JobStore(engine).get(job_id)
+        assert job is not None
+        return job.state, job.result_message_id
+    finally:
+        await engine.dispose()
+
+
+async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Path) -> None:
+    limit = 8 * 1024 * 1024
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, database_url), tmp_path),
+    ):
+        (command,) = [c for c in discord.commands if c["name"] == "video"]
+        options = {o["name"]: o for o in command["options"]}
+        assert options["prompt"]["required"] and options["prompt"]["max_length"] == 500
+        assert options["seed"]["min_value"] == 0 and options["seed"]["max_value"] == 4294967295
+
+        payload = discord.slash_command(
+            "video", MEMBER, prompt=HOSTILE_PROMPT, seed=42, negative="blurry", attachment_size_limit=limit
+        )
+        interaction_id = payload["id"]
+        await discord.interact(payload)
+
+        defer = await discord.wait_for(lambda r: r.route == "callback", 10, "defer")
+        assert interaction_id in defer.path
+        assert defer.json["type"] == 5 and not (defer.json.get("data") or {}).get("flags", 0) & 64
+
+        queued = await discord.wait_for(
+            lambda r: r.route == "webhook_edit" and "queued" in (r.json or {}).get("content", ""),
+            10,
+            "status",
+        )
+        assert "Job #" in queued.json["content"]
+        job_id = int(queued.json["content"].split("#")[1].split()[0])
+
+        posted = await discord.wait_for(_posted, 120, "clip")
+        body = posted.json
+        assert body["allowed_mentions"] == {"parse": [], "users": [MEMBER]}
+        assert body["content"].startswith(f"<@{MEMBER}>")
+        assert HOSTILE_PROMPT not in body["content"]
+        (embed,) = body["embeds"]
+        description = embed["description"]
+        assert "@everyone" not in description and "@here" not in description
+        assert "<@&" not in description and "<@2" not in description
+        assert "**" not in description and "`spaghetti`" not in description and "](" not in description
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["Seed"] == "42" and fields["Negative"] == "blurry"
+        assert embed["footer"]["text"] == "AI-generated video"
+
+        ((filename, data),) = posted.files.values()
+        assert filename.endswith(".mp4")
+        clip = tmp_path / filename
+        clip.write_bytes(data)
+        probe = ffprobe(clip)
+        (video,) = probe["streams"]
+        assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
+        assert int(video["nb_read_frames"]) == 9 and video["r_frame_rate"] == "8/1"
+        assert len(data) < limit
+        assert "AI-generated" in probe["format"]["tags"]["comment"]
+
+        message_id = posted.response["id"]
+        await discord.wait_for(
+            lambda r: r.route == "webhook_edit" and message_id in (r.json or {}).get("content", ""),
+            10,
+            "done",
+        )
+        assert await _job_state(database_url, job_id) == (JobState.DELIVERED, int(message_id))
+        assert len(discord.of_route("channel_message")) == 1
+
+
+async def test_bad_input_and_failures_are_explained_to_the_requester(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        # Whitespace only: Discord's length check passes it, ours refuses it, privately.
+        await discord.interact(discord.slash_command("video", MEMBER, prompt=" \u200b "))
+        refusal = await discord.wait_for(lambda r: r.route == "callback", 10, "refusal")
+        assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] & 64
+        assert "empty" in refusal.json["data"]["content"]
+
+        # An upload limit no clip can meet: the job fails and the requester is told why, by name.
+        await discord.interact(
+            discord.slash_command("video", OTHER_MEMBER, prompt="a cat", attachment_size_limit=300)
+        )
+        failure = await discord.wait_for(_posted, 60, "failure notice")
+        assert failure.json["content"].startswith(f"<@{OTHER_MEMBER}> sorry")
+        assert "upload limit" in failure.json["content"]
+        assert failure.json["allowed_mentions"] == {"parse": [], "users": [OTHER_MEMBER]}
+        assert not failure.files
+        await discord.wait_for(
+            lambda r: r.route == "webhook_edit" and "failed" in (r.json or {}).get("content", ""),
+            10,
+            "status",
+        )
+
+
+async def test_queued_jobs_survive_a_restart(tiny_wan: Path, sqlite_url: str, tmp_path: Path) -> None:
+    async with DiscordStandIn() as discord:
+        no_worker = bot_env(discord, tiny_wan, sqlite_url, VIDEOBOT_WORKER__EMBEDDED="false")
+        async with bot_process(discord, no_worker, tmp_path):
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1))
+            await discord.wait_for(lambda r: r.route == "webhook_edit", 10, "queued status")
+        assert not discord.of_route("channel_message")
+        async with bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path):
+            posted = await discord.wait_for(_posted, 120, "clip after restart")
+            assert posted.files
+
+
+def test_without_a_token_the_bot_says_how_to_get_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DISCORD_TOKEN"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN is not set" in result.stderr
+    assert "discord.com/developers/applications" in result.stderr
+
+
+def test_a_bad_setting_stops_the_bot_naming_the_key(tmp_path: Path) -> None:
+    env = dict(__import__("os").environ, DISCORD_TOKEN="x", VIDEOBOT_GENERATION__STEPS="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(ROOT / "config.toml")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "generation.steps" in result.stderr and "VIDEOBOT_GENERATION__STEPS" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["migrate"])
+def test_migrate_command_brings_the_database_up_to_date(tmp_path: Path, command: str) -> None:
+    env = dict(__import__("os").environ, VIDEOBOT_DATABASE__URL=f"sqlite+aiosqlite:///{tmp_path}/m.db")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", command], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout

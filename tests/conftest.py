@@ -1,0 +1,115 @@
+"""Shared fixtures: tiny pipelines, real SQLite and PostgreSQL databases, ffprobe."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generation.tiny import make_tiny
+
+# Admin connection to the PostgreSQL server the tests create their databases on.
+POSTGRES_ADMIN = os.environ.get("VIDEOBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny(tmp_path_factory.mktemp("tiny-wan"), "wan")
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny(tmp_path_factory.mktemp("tiny-ltx"), "ltx")
+
+
+def _postgres_problem() -> str | None:
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_ADMIN} is not reachable ({exc})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    problem = _postgres_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}; CI must run the PostgreSQL tests")
+        pytest.skip(problem)
+    return POSTGRES_ADMIN
+
+
+async def _admin(admin_dsn: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped afterwards."""
+    name = f"videobot_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_admin, f'CREATE DATABASE "{name}"'))
+    base = postgres_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_admin(postgres_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'videobot.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Any]:
+    from bot.store.engine import create_engine
+    from bot.store.jobs import JobStore
+    from bot.store.migrate import upgrade_to_head
+
+    engine = create_engine(database_url)
+    await upgrade_to_head(engine)
+    try:
+        yield JobStore(engine)
+    finally:
+        await engine.dispose()
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """Stream and container facts of a video file, from the real ffprobe."""
+    exe = shutil.which("ffprobe")
+    if exe is None:
+        pytest.fail("ffprobe is not installed: install ffmpeg (the README's test command does)")
+    out = subprocess.run(
+        [exe, "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    data: dict[str, Any] = json.loads(out)
+    return data

@@ -1,0 +1,89 @@
+"""Tiny random-weight pipelines of each family, saved and loaded through ``from_pretrained``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generation import RenderCancelledError, RenderRequest, VideoGenerator
+from tests.conftest import ffprobe
+
+
+@pytest.fixture(params=["wan", "ltx"])
+def tiny_model(request: pytest.FixtureRequest) -> Path:
+    return Path(request.getfixturevalue(f"tiny_{request.param}"))
+
+
+def test_each_family_renders_frames_of_the_requested_shape(tiny_model: Path) -> None:
+    generator = VideoGenerator(str(tiny_model), device="cpu")
+    clip = generator.render(RenderRequest(prompt="a cat eating spaghetti", seed=1, negative_prompt="blurry"))
+    d = generator.preset.defaults
+    assert clip.frames.dtype == np.uint8
+    assert clip.frames.shape == (d.num_frames, d.height, d.width, 3)
+    assert clip.fps == d.fps and clip.seed == 1
+    assert generator.loaded
+
+
+def test_the_same_seed_gives_the_same_clip_and_another_seed_does_not(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu")
+    a = generator.render(RenderRequest(prompt="a dog", seed=7)).frames
+    b = generator.render(RenderRequest(prompt="a dog", seed=7)).frames
+    c = generator.render(RenderRequest(prompt="a dog", seed=8)).frames
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_requested_sizes_are_fitted_to_the_family_rules(tiny_ltx: Path) -> None:
+    generator = VideoGenerator(str(tiny_ltx), device="cpu")
+    clip = generator.render(RenderRequest(prompt="a cat", seed=1, width=70, height=40, num_frames=12))
+    # LTX: sides multiples of 32, frames 8k+1.
+    assert clip.frames.shape[1:3] == (32, 64)
+    assert clip.num_frames == 9
+
+
+def test_the_pipeline_is_loaded_once_and_reused(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu")
+    generator.load()
+    pipe = generator._pipe
+    generator.render(RenderRequest(prompt="a cat", seed=1))
+    assert generator._pipe is pipe
+
+
+def test_cancelling_stops_after_the_current_step(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu")
+    steps: list[int] = []
+    with pytest.raises(RenderCancelledError):
+        generator.render(
+            RenderRequest(prompt="a cat", seed=1),
+            on_step=lambda step, total: steps.append(step),
+            should_cancel=lambda: len(steps) >= 1,
+        )
+    assert steps == [1]
+
+
+def test_command_line_make_tiny_then_render_writes_a_valid_mp4(tmp_path: Path) -> None:
+    model, out = tmp_path / "t", tmp_path / "c.mp4"
+    run = [sys.executable, "-m", "generation"]
+    subprocess.run([*run, "make-tiny", str(model), "--family", "wan"], check=True, capture_output=True)
+    result = subprocess.run(
+        [*run, "render", "a cat", "--model", str(model), "-o", str(out), "--seed", "3"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "seed 3" in result.stdout
+    (video,) = ffprobe(out)["streams"]
+    assert video["codec_name"] == "h264" and int(video["nb_read_frames"]) == 9
+
+
+def test_command_line_explains_an_unknown_model(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "generation", "render", "x", "--model", "nope", "-o", str(tmp_path / "x.mp4")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "not a preset" in result.stderr

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_config_file_loads_with_the_documented_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(__import__("os").environ):
+        if key.startswith("VIDEOBOT_"):
+            monkeypatch.delenv(key)
+    settings = load_settings(ROOT / "config.toml")
+    assert settings.generation.model == "ltx-video-distilled"
+    assert settings.database.url.startswith("sqlite+aiosqlite:///")
+    assert settings.discord.api_base == "https://discord.com/api/v10"
+    assert settings.worker.embedded is True
+
+
+def test_every_key_in_the_shipped_file_is_commented() -> None:
+    lines = (ROOT / "config.toml").read_text().splitlines()
+    for i, line in enumerate(lines):
+        if "=" in line and not line.lstrip().startswith("#"):
+            above = lines[i - 1].strip()
+            assert above.startswith("#") or above.startswith("["), f"config.toml line {i + 1} has no comment"
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[generation]\nmodel = "wan2.1-t2v-1.3b"\nsteps = 10\n')
+    monkeypatch.setenv("VIDEOBOT_GENERATION__STEPS", "4")
+    monkeypatch.setenv("VIDEOBOT_DATABASE__URL", "postgresql+asyncpg://u@h/db")
+    monkeypatch.setenv("VIDEOBOT_DISCORD__COMMAND_GUILDS", "[1, 2]")
+    settings = load_settings(path)
+    assert settings.generation.model == "wan2.1-t2v-1.3b"
+    assert settings.generation.steps == 4
+    assert settings.database.url == "postgresql+asyncpg://u@h/db"
+    assert settings.discord.command_guilds == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("[generation]\nstepz = 3\n", "generation.stepz: unknown key"),
+        ("[worker]\npoll_interval = -1\n", "worker.poll_interval"),
+        ('[database]\nurl = "mysql://x"\n', "database.url"),
+        ('[generation]\ndevice = "tpu"\n', "generation.device"),
+        ("[gpu]\nx = 1\n", "unknown section [gpu]"),
+        ("[generation\n", "not valid TOML"),
+    ],
+)
+def test_bad_configuration_names_the_key(tmp_path: Path, text: str, names: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=names.replace("[", r"\[").replace("]", r"\]")):
+        load_settings(path)
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDEOBOT_WORKER__MAX_ATTEMPTS", "lots")
+    with pytest.raises(ConfigError, match="VIDEOBOT_WORKER__MAX_ATTEMPTS"):
+        load_settings(ROOT / "config.toml")
+
+
+def test_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")

@@ -1,0 +1,50 @@
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
+
+
+@given(
+    st.text(max_size=700), st.one_of(st.none(), st.text(max_size=700)), st.one_of(st.none(), st.integers())
+)
+def test_any_input_is_either_a_clean_request_or_a_polite_refusal(
+    prompt: str, negative: str | None, seed: int | None
+) -> None:
+    try:
+        request = validate_request(prompt, negative, seed)
+    except InvalidRequestError as exc:
+        assert str(exc)[0].isupper() and str(exc).endswith(".")
+        return
+    for text in (request.prompt, request.negative_prompt or ""):
+        assert len(text) <= MAX_PROMPT
+        assert text == text.strip()
+        assert "\n" not in text and "  " not in text
+        assert all(unicodedata.category(ch)[0] != "C" for ch in text)
+    assert request.prompt
+    assert 0 <= request.seed <= MAX_SEED
+    if seed is not None:
+        assert request.seed == seed
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t", "\u200b\u200b", "x" * (MAX_PROMPT + 1)])
+def test_empty_or_overlong_prompts_are_refused(prompt: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        validate_request(prompt)
+
+
+@pytest.mark.parametrize("seed", [-1, MAX_SEED + 1])
+def test_out_of_range_seed_is_refused(seed: int) -> None:
+    with pytest.raises(InvalidRequestError, match="seed"):
+        validate_request("a cat", seed=seed)
+
+
+def test_missing_seed_is_drawn_so_the_clip_can_be_reproduced() -> None:
+    seeds = {validate_request("a cat").seed for _ in range(20)}
+    assert len(seeds) > 1
+
+
+def test_prompt_whitespace_is_folded() -> None:
+    assert validate_request("  a\n\ncat\teating  ").prompt == "a cat eating"
