@@ -7,8 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.app import App
-from bot.config import TOKEN_ENV, ConfigError, config_path, discord_token, load_settings
+from bot.config import TOKEN_ENV, ConfigError, Settings, config_path, discord_token, load_settings
 
 NO_TOKEN = f"""\
 {TOKEN_ENV} is not set, so the bot cannot log in to Discord.
@@ -44,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(_run(settings, args.command, token))
 
 
-async def _run(settings: object, command: str, token: str | None) -> int:
-    from bot.config import Settings
+async def _run(settings: Settings, command: str, token: str | None) -> int:
+    # Imported here so that configuration and token errors are reported without loading torch.
+    from bot.app import App
 
-    assert isinstance(settings, Settings)
     app = App(settings)
     try:
         if command == "migrate":

@@ -25,7 +25,7 @@ class VideoRequest:
 
 
 def clean_text(text: str) -> str:
-    """Drop control and format characters (zero-width tricks included) and fold whitespace to single spaces."""
+    """Drop control and format characters (zero-width tricks included); fold whitespace to single spaces."""
     kept = "".join(
         " " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C"
     )

@@ -83,9 +83,10 @@ class Worker:
         await asyncio.to_thread(self._generator.load)
         log.info("worker %s serving %s", self.name, self._generator.model_name)
         while not self._stopping.is_set():
+            job: JobRecord | None
             try:
-                for job in await self._store.abandoned(self._options.max_attempts):
-                    await self._report_failure(job, job.error or "the worker stopped")
+                for dead in await self._store.abandoned(self._options.max_attempts):
+                    await self._report_failure(dead, dead.error or "the worker stopped")
                 job = await self._store.claim(
                     self.name, self._options.lease_seconds, self._options.max_attempts
                 )

@@ -47,9 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "presets":
         for preset in PRESETS.values():
             d = preset.defaults
-            print(
-                f"{preset.name:24} {d.width}x{d.height} {d.num_frames} frames @ {d.fps} fps  {preset.description}"
-            )
+            size = f"{d.width}x{d.height} {d.num_frames} frames @ {d.fps} fps"
+            print(f"{preset.name:24} {size:32} {preset.description}")
         return 0
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**32)

@@ -12,7 +12,6 @@ from typing import Any
 
 import torch
 
-from generation.families import FAMILIES
 from generation.presets import SIDECAR_NAME
 
 _WORDS = ["a", "the", "cat", "dog", "eating", "spaghetti", "dancing", "on", "in", "moon", "video", "of"]
@@ -106,9 +105,7 @@ def _wan() -> tuple[Any, dict[str, Any]]:
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
         transformer=transformer,
     )
-    defaults = {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 5.0}
-    assert FAMILIES["wan"].fit_frames(defaults["num_frames"]) == defaults["num_frames"]
-    return pipe, defaults
+    return pipe, {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 5.0}
 
 
 def _ltx() -> tuple[Any, dict[str, Any]]:
@@ -149,8 +146,6 @@ def _ltx() -> tuple[Any, dict[str, Any]]:
         encoder_causal=True,
         decoder_causal=False,
     )
-    vae.use_framewise_encoding = False
-    vae.use_framewise_decoding = False
     pipe = LTXPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
@@ -158,8 +153,7 @@ def _ltx() -> tuple[Any, dict[str, Any]]:
         tokenizer=_tokenizer(),
         transformer=transformer,
     )
-    defaults = {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 3.0}
-    return pipe, defaults
+    return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 3.0}
 
 
 _BUILDERS = {"wan": _wan, "ltx": _ltx}

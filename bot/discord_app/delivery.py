@@ -66,19 +66,16 @@ class DiscordDelivery:
 
     async def _send(self, job: JobRecord, build: _MessageBuilder) -> discord.Message:
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        reference = (
-            discord.MessageReference(
+        extra: dict[str, Any] = {"allowed_mentions": only_user(job.user_id)}
+        if job.status_message_id:
+            # Reply to the status message, so the clip sits under the request it answers.
+            extra["reference"] = discord.MessageReference(
                 message_id=job.status_message_id, channel_id=job.channel_id, fail_if_not_exists=False
             )
-            if job.status_message_id
-            else None
-        )
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
                 # discord.py consumes a File when it sends it: build the message afresh on every attempt.
-                return await channel.send(
-                    **build(), allowed_mentions=only_user(job.user_id), reference=reference
-                )  # type: ignore[call-overload, no-any-return]
+                return await channel.send(**build(), **extra)
             except discord.Forbidden as exc:
                 raise DeliveryError(
                     "I am missing permission to post or attach files in that channel"

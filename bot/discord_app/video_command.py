@@ -70,7 +70,8 @@ class VideoCommand:
             log.exception("could not queue interaction %s", interaction.id)
             await interaction.delete_original_response()
             await interaction.followup.send(
-                "Sorry, the queue is unavailable right now, so nothing was queued. Please try again in a minute.",
+                "Sorry, the queue is unavailable right now, so nothing was queued. "
+                "Please try again in a minute.",
                 ephemeral=True,
             )
             return

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.standin import payloads
 
@@ -191,13 +191,13 @@ class DiscordStandIn:
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
-                if not isinstance(part, type(part)) or part.name is None:  # pragma: no cover
+                if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
-                body = await part.read()  # type: ignore[union-attr]
+                body = await part.read()
                 if part.name == "payload_json":
                     rec.json = json.loads(body)
                 else:
-                    rec.files[part.name] = (part.filename or "", bytes(body))  # type: ignore[union-attr]
+                    rec.files[part.name] = (part.filename or "", bytes(body))
         elif request.can_read_body:
             raw = await request.read()
             rec.json = json.loads(raw) if raw else None
@@ -341,7 +341,7 @@ class DiscordStandIn:
     def _attachments(self, rec: Recorded, channel_id: int | str) -> list[dict[str, Any]]:
         listed = {str(a.get("id")): a for a in ((rec.json or {}).get("attachments") or [])}
         out = []
-        for index, (part, (filename, data)) in enumerate(sorted(rec.files.items())):
+        for index, (_part, (filename, data)) in enumerate(sorted(rec.files.items())):
             attachment_id = payloads.snowflake()
             meta = listed.get(str(index), {})
             name = meta.get("filename") or filename

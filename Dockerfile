@@ -1,0 +1,38 @@
+# videobot on a CUDA runtime: docker build -t videobot . && docker run --gpus all -e DISCORD_TOKEN=... videobot
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    HF_HOME=/data/huggingface \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 python3-venv ffmpeg ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && python3 -m venv /opt/venv \
+    && pip install "torch==2.13.0"
+
+WORKDIR /app
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+COPY bot/__init__.py bot/__init__.py
+COPY generation/__init__.py generation/__init__.py
+COPY migrations/__init__.py migrations/__init__.py
+RUN pip install . && pip uninstall -y videobot
+
+COPY bot bot
+COPY generation generation
+COPY migrations migrations
+COPY config.toml alembic.ini ./
+RUN pip install --no-deps .
+
+RUN useradd --create-home --uid 10001 videobot && mkdir -p /data && chown videobot /data
+USER videobot
+# Jobs (SQLite by default), clips awaiting upload and downloaded models live on the /data volume.
+ENV VIDEOBOT_DATABASE__URL=sqlite+aiosqlite:////data/videobot.db \
+    VIDEOBOT_WORKER__CLIP_DIR=/data/clips
+VOLUME /data
+ENTRYPOINT ["python3", "-m", "bot", "--config", "/app/config.toml"]
+CMD ["run"]
