@@ -43,10 +43,12 @@ def _tokenizer() -> Any:
     )
 
 
-def _umt5() -> Any:
-    from transformers import UMT5Config, UMT5EncoderModel
+def _text_encoder(kind: str) -> Any:
+    """A two-layer T5 ("t5", LTX-Video) or UMT5 ("umt5", Wan) encoder whose width the transformers expect."""
+    import transformers
 
-    config = UMT5Config(
+    prefix = {"t5": "T5", "umt5": "UMT5"}[kind]
+    config = getattr(transformers, f"{prefix}Config")(
         vocab_size=len(_WORDS) + 3,
         d_model=_TEXT_DIM,
         d_kv=8,
@@ -55,22 +57,7 @@ def _umt5() -> Any:
         num_heads=4,
         relative_attention_num_buckets=8,
     )
-    return UMT5EncoderModel(config).eval()
-
-
-def _t5() -> Any:
-    from transformers import T5Config, T5EncoderModel
-
-    config = T5Config(
-        vocab_size=len(_WORDS) + 3,
-        d_model=_TEXT_DIM,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-    )
-    return T5EncoderModel(config).eval()
+    return getattr(transformers, f"{prefix}EncoderModel")(config).eval()
 
 
 def _wan() -> tuple[Any, dict[str, Any]]:
@@ -100,7 +87,7 @@ def _wan() -> tuple[Any, dict[str, Any]]:
     )
     pipe = WanPipeline(
         tokenizer=_tokenizer(),
-        text_encoder=_umt5(),
+        text_encoder=_text_encoder("umt5"),
         vae=vae,
         scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
         transformer=transformer,
@@ -149,7 +136,7 @@ def _ltx() -> tuple[Any, dict[str, Any]]:
     pipe = LTXPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
-        text_encoder=_t5(),
+        text_encoder=_text_encoder("t5"),
         tokenizer=_tokenizer(),
         transformer=transformer,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,30 +67,10 @@ class JobRecord:
 
     @classmethod
     def from_row(cls, row: Job) -> JobRecord:
-        return cls(
-            id=row.id,
-            guild_id=row.guild_id,
-            channel_id=row.channel_id,
-            user_id=row.user_id,
-            application_id=row.application_id,
-            interaction_id=row.interaction_id,
-            interaction_token=row.interaction_token,
-            prompt=row.prompt,
-            negative_prompt=row.negative_prompt,
-            options=dict(row.options or {}),
-            seed=row.seed,
-            model=row.model,
-            max_bytes=row.max_bytes,
-            state=JobState(row.state),
-            attempts=row.attempts,
-            worker_id=row.worker_id,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            error=row.error,
-            status_message_id=row.status_message_id,
-            result_message_id=row.result_message_id,
-        )
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values["state"] = JobState(row.state)
+        values["options"] = dict(row.options or {})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -115,18 +95,7 @@ class JobStore:
         try:
             async with self._transaction() as session:
                 row = Job(
-                    guild_id=new.guild_id,
-                    channel_id=new.channel_id,
-                    user_id=new.user_id,
-                    application_id=new.application_id,
-                    interaction_id=new.interaction_id,
-                    interaction_token=new.interaction_token,
-                    prompt=new.prompt,
-                    negative_prompt=new.negative_prompt,
-                    options=dict(new.options),
-                    seed=new.seed,
-                    model=new.model,
-                    max_bytes=new.max_bytes,
+                    **{f.name: getattr(new, f.name) for f in fields(new)},
                     state=JobState.QUEUED,
                     attempts=0,
                     created_at=now,

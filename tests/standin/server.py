@@ -296,16 +296,12 @@ class DiscordStandIn:
         return web.Response(status=204)
 
     async def _r_followup(self, request: web.Request, rec: Recorded) -> web.Response:
-        channel_id = next(iter(self.guilds.values()))
+        return self._post_message(rec, next(iter(self.guilds.values())), webhook_id=self.app_id)
+
+    def _post_message(self, rec: Recorded, channel_id: int, webhook_id: int | None = None) -> web.Response:
         message_id = payloads.snowflake()
-        msg = payloads.message(
-            message_id,
-            channel_id,
-            self.bot_user,
-            rec.json or {},
-            self._attachments(rec, channel_id),
-            self.app_id,
-        )
+        attachments = self._attachments(rec, channel_id)
+        msg = payloads.message(message_id, channel_id, self.bot_user, rec.json or {}, attachments, webhook_id)
         self.messages[message_id] = msg
         rec.response = msg
         return _json(msg)
@@ -317,13 +313,7 @@ class DiscordStandIn:
         channel_id = int(request.match_info["channel"])
         if channel_id not in self.guilds.values():
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
-        message_id = payloads.snowflake()
-        msg = payloads.message(
-            message_id, channel_id, self.bot_user, rec.json or {}, self._attachments(rec, channel_id)
-        )
-        self.messages[message_id] = msg
-        rec.response = msg
-        return _json(msg)
+        return self._post_message(rec, channel_id)
 
     async def _r_channel_message_edit(self, request: web.Request, rec: Recorded) -> web.Response:
         unauthorized = self._unauthorized(rec)

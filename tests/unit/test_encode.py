@@ -31,8 +31,9 @@ def test_encoded_clip_is_valid_and_never_over_the_limit(
         clip = encode_mp4(_frames(frames, height, width, seed), fps, out, limit)
     except ClipTooLargeError:
         assert not out.exists()
-        # A generous limit must always be met: giving up is only for budgets below a watchable bitrate.
-        assert limit * 8 / (frames / fps) < 100_000
+        # A generous limit must always be met. Giving up is only for budgets below a watchable bitrate, or
+        # below what an MP4 header and one keyframe need whatever the bitrate (Discord allows 10 MiB).
+        assert limit < 8_192 or limit * 8 / (frames / fps) < 100_000
         return
     assert clip.size_bytes == out.stat().st_size <= limit
     probe = ffprobe(out)
