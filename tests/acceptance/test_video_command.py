@@ -173,3 +173,23 @@ def test_migrate_command_brings_the_database_up_to_date(tmp_path: Path, command:
     )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+
+async def test_a_separate_worker_process_renders_and_posts(
+    tiny_wan: Path, database_url: str, tmp_path: Path
+) -> None:
+    async with DiscordStandIn() as discord:
+        bot_only = bot_env(discord, tiny_wan, database_url, VIDEOBOT_WORKER__EMBEDDED="false")
+        worker_dir = tmp_path / "worker"
+        worker_dir.mkdir()
+        async with (
+            bot_process(discord, bot_only, tmp_path),
+            bot_process(discord, bot_env(discord, tiny_wan, database_url), worker_dir, "worker"),
+        ):
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a dog", seed=9))
+            posted = await discord.wait_for(_posted, 120, "clip from the worker process")
+            assert posted.files and posted.authorized
+        # The bot has no worker of its own here: the clip came from the worker process.
+        assert "delivered as message" in (worker_dir / "bot.log").read_text()
+        assert "delivered as message" not in (tmp_path / "bot.log").read_text()
+        assert len(discord.of_route("channel_message")) == 1
