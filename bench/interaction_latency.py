@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -18,9 +19,8 @@ from pathlib import Path
 
 from generation.tiny import make_tiny
 from tests.acceptance.harness import bot_env, bot_process
+from tests.postgres import POSTGRES_ADMIN, temporary_database
 from tests.standin import DiscordStandIn
-
-POSTGRES_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -52,10 +52,10 @@ def main() -> int:
     )
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--postgres-url", default=POSTGRES_DEFAULT, help="a database the bench may write to")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN, help="server to create a scratch database on")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.postgres_url if args.database == "postgres" else None
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        url = stack.enter_context(temporary_database(args.postgres)) if args.database == "postgres" else None
         started = time.perf_counter()
         results = asyncio.run(measure(args.count, url, Path(tmp)))
     print(

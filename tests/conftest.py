@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,7 @@ from typing import Any
 import pytest
 
 from generation.tiny import make_tiny
-
-# Admin connection to the PostgreSQL server the tests create their databases on.
-POSTGRES_ADMIN = os.environ.get("VIDEOBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+from tests import postgres
 
 
 @pytest.fixture(scope="session")
@@ -30,50 +26,21 @@ def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny(tmp_path_factory.mktemp("tiny-ltx"), "ltx")
 
 
-def _postgres_problem() -> str | None:
-    import asyncpg
-
-    async def probe() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:
-        return f"PostgreSQL at {POSTGRES_ADMIN} is not reachable ({exc})"
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_admin() -> str:
-    problem = _postgres_problem()
+    problem = postgres.unreachable()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"{problem}; CI must run the PostgreSQL tests")
         pytest.skip(problem)
-    return POSTGRES_ADMIN
-
-
-async def _admin(admin_dsn: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+    return postgres.POSTGRES_ADMIN
 
 
 @pytest.fixture
 def postgres_url(postgres_admin: str) -> Iterator[str]:
     """A fresh, empty database on the real server, dropped afterwards."""
-    name = f"videobot_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_admin, f'CREATE DATABASE "{name}"'))
-    base = postgres_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_admin(postgres_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with postgres.temporary_database(postgres_admin) as url:
+        yield url
 
 
 @pytest.fixture
