@@ -15,6 +15,7 @@ from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
 from bot.discord_app.video_command import VideoCommand
+from bot.limits import Limits
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.migrate import upgrade_to_head
@@ -80,9 +81,9 @@ class App:
             if worker is not None:
                 worker.wake()
 
-        client = VideoBot(
-            VideoCommand(self.store, generator.model_name, wake_worker), self.settings.discord.command_guilds
-        )
+        limits = Limits(**self.settings.limits.model_dump())
+        video = VideoCommand(self.store, generator.model_name, limits, wake_worker)
+        client = VideoBot(video, self.settings.discord.command_guilds)
         if self.settings.worker.embedded:
             worker = self._worker(generator, client)
         self._install_signal_handlers()

@@ -79,6 +79,15 @@ class WorkerSettings(_Section):
     clip_dir: str = "data/clips"
 
 
+class LimitSettings(_Section):
+    """Defaults; moderators override them per server, role and member. 0 means no limit."""
+
+    max_pending: int = Field(default=2, ge=0)
+    per_hour: int = Field(default=10, ge=0)
+    per_day: int = Field(default=50, ge=0)
+    guild_per_day: int = Field(default=500, ge=0)
+
+
 class BotSettings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -93,6 +102,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,8 @@ import discord
 from discord import app_commands
 
 from bot.discord_app import status
+from bot.discord_app.refusals import describe
+from bot.limits import Limits, Refusal
 from bot.store.jobs import JobStore, NewJob
 from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
 
@@ -16,9 +18,10 @@ log = logging.getLogger(__name__)
 
 
 class VideoCommand:
-    def __init__(self, store: JobStore, model: str, on_submitted: Callable[[], None]) -> None:
+    def __init__(self, store: JobStore, model: str, limits: Limits, on_submitted: Callable[[], None]) -> None:
         self._store = store
         self._model = model
+        self._limits = limits
         self._on_submitted = on_submitted
 
     def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
@@ -64,23 +67,32 @@ class VideoCommand:
                     seed=request.seed,
                     model=self._model,
                     max_bytes=interaction.filesize_limit,
-                )
+                ),
+                defaults=self._limits,
+                role_ids=[role.id for role in getattr(interaction.user, "roles", [])],
             )
         except Exception:
             log.exception("could not queue interaction %s", interaction.id)
-            await interaction.delete_original_response()
-            await interaction.followup.send(
+            await self._refuse_privately(
+                interaction,
                 "Sorry, the queue is unavailable right now, so nothing was queued. "
                 "Please try again in a minute.",
-                ephemeral=True,
             )
             return
+        if isinstance(submitted, Refusal):
+            await self._refuse_privately(interaction, describe(submitted))
+            return
         job = submitted.job
-        queue_length = await self._store.queue_length()
         message = await interaction.edit_original_response(
-            content=status.queued(job.id, submitted.position, max(queue_length, submitted.position))
+            content=status.queued(job.id, submitted.position, submitted.queue_length)
         )
         await self._store.set_status_message(job.id, message.id)
         # Wake the worker only now, so its status edits never race the "queued" one.
         self._on_submitted()
         log.info("queued job %d for user %d in guild %d", job.id, job.user_id, job.guild_id)
+
+    @staticmethod
+    async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:
+        """Replace the public "thinking…" reply with a message only the member sees."""
+        await interaction.delete_original_response()
+        await interaction.followup.send(message, ephemeral=True)

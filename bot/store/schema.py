@@ -6,7 +6,18 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Dialect, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -82,4 +93,84 @@ class Job(Base):
         ),
         Index("ix_jobs_state_id", "state", "id"),
         Index("ix_jobs_guild_user", "guild_id", "user_id"),
+        Index("ix_jobs_guild_user_created", "guild_id", "user_id", "created_at"),
+        Index("ix_jobs_guild_created", "guild_id", "created_at"),
+        Index("ix_jobs_state_lease", "state", "lease_expires_at"),
+        # A member's next job, in submission order.
+        Index(
+            "ix_jobs_queued_member",
+            "model",
+            "guild_id",
+            "user_id",
+            "id",
+            postgresql_where=text("state = 'queued'"),
+            sqlite_where=text("state = 'queued'"),
+        ),
     )
+
+
+# Fair scheduling keeps, per model, how many jobs each server and each member has queued and when each
+# was last served, so that claiming reads a few index entries however long the queue is.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class FairGuild(Base):
+    __tablename__ = "fair_guilds"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    last_served_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=EPOCH)
+
+    __table_args__ = (
+        Index(
+            "ix_fair_guilds_next",
+            "model",
+            "last_served_at",
+            "guild_id",
+            postgresql_where=text("queued > 0"),
+            sqlite_where=text("queued > 0"),
+        ),
+    )
+
+
+class FairMember(Base):
+    __tablename__ = "fair_members"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    last_served_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=EPOCH)
+
+    __table_args__ = (
+        Index(
+            "ix_fair_members_next",
+            "model",
+            "guild_id",
+            "last_served_at",
+            "user_id",
+            postgresql_where=text("queued > 0"),
+            sqlite_where=text("queued > 0"),
+        ),
+    )
+
+
+class LimitOverride(Base):
+    """A moderator's limits for a whole server (scope "guild", target 0), a role, or a member.
+
+    A null field inherits from the layer below: config defaults, then the server, then the member's
+    most generous role, then the member.
+    """
+
+    __tablename__ = "limit_overrides"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    target_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    max_pending: Mapped[int | None] = mapped_column(Integer)
+    per_hour: Mapped[int | None] = mapped_column(Integer)
+    per_day: Mapped[int | None] = mapped_column(Integer)
+    guild_per_day: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("scope IN ('guild', 'role', 'user')", name="ck_limit_overrides_scope"),)

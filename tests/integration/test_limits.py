@@ -1,0 +1,120 @@
+"""Limits on real databases: atomic under races, layered, exact windows."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from bot.limits import LimitLayer, Limits, Refusal
+from bot.store.jobs import CancelOutcome, JobStore, Submitted, utcnow
+from bot.store.schema import Job
+from tests.integration.test_store import new_job
+
+GENEROUS = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=0)
+
+
+async def test_fifty_simultaneous_submissions_accept_exactly_max_pending(store: JobStore) -> None:
+    limits = Limits(max_pending=2, per_hour=0, per_day=0, guild_per_day=0)
+    results = await asyncio.gather(*(store.submit(new_job(user_id=7), limits) for _ in range(50)))
+    accepted = [r for r in results if isinstance(r, Submitted)]
+    refused = [r for r in results if isinstance(r, Refusal)]
+    assert len(accepted) == 2 and len(refused) == 48
+    assert {r.limit for r in refused} == {"max_pending"}
+    assert {a.position for a in accepted} == {1, 2}
+
+
+async def test_server_total_holds_under_a_race_between_members(store: JobStore) -> None:
+    limits = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=5)
+    results = await asyncio.gather(*(store.submit(new_job(user_id=u), limits) for u in range(30)))
+    assert sum(isinstance(r, Submitted) for r in results) == 5
+    # Another server is not affected.
+    assert isinstance(await store.submit(new_job(user_id=1, guild_id=11), limits), Submitted)
+
+
+async def test_hourly_refusal_says_when_the_window_frees_up(store: JobStore) -> None:
+    limits = Limits(max_pending=0, per_hour=3, per_day=0, guild_per_day=0)
+    ids = [(await store.submit(new_job(user_id=5), limits)).job.id for _ in range(3)]  # type: ignore[union-attr]
+    oldest = utcnow() - timedelta(minutes=50)
+    async with store.engine.begin() as conn:
+        await conn.execute(update(Job).where(Job.id == ids[0]).values(created_at=oldest))
+    refusal = await store.submit(new_job(user_id=5), limits)
+    assert isinstance(refusal, Refusal) and refusal.limit == "per_hour" and refusal.allowed == 3
+    assert refusal.frees_at is not None
+    assert abs((refusal.frees_at - (oldest + timedelta(hours=1))).total_seconds()) < 1
+    # Once the oldest job is more than an hour old, the member may submit again.
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(Job).where(Job.id == ids[0]).values(created_at=utcnow() - timedelta(hours=2))
+        )
+    assert isinstance(await store.submit(new_job(user_id=5), limits), Submitted)
+
+
+async def test_jobs_cancelled_before_running_do_not_use_up_the_window(store: JobStore) -> None:
+    limits = Limits(max_pending=0, per_hour=1, per_day=0, guild_per_day=0)
+    first = await store.submit(new_job(user_id=5), limits)
+    assert isinstance(first, Submitted)
+    assert (await store.cancel(first.job.id, 10, 5)).outcome is CancelOutcome.CANCELLED_QUEUED
+    assert isinstance(await store.submit(new_job(user_id=5), limits), Submitted)
+    assert isinstance(await store.submit(new_job(user_id=5), limits), Refusal)
+
+
+async def test_limits_layer_server_then_most_generous_role_then_member(store: JobStore) -> None:
+    defaults = Limits(max_pending=2, per_hour=10, per_day=50, guild_per_day=500)
+    await store.set_limits(10, "guild", 0, LimitLayer(max_pending=1, guild_per_day=100))
+    await store.set_limits(10, "role", 111, LimitLayer(max_pending=3))
+    await store.set_limits(10, "role", 222, LimitLayer(max_pending=5, per_hour=4))
+    await store.set_limits(10, "user", 5, LimitLayer(per_day=7))
+    assert await store.effective_limits(10, 9, [], defaults) == Limits(1, 10, 50, 100)
+    assert await store.effective_limits(10, 9, [111], defaults) == Limits(3, 10, 50, 100)
+    assert await store.effective_limits(10, 9, [111, 222], defaults) == Limits(5, 4, 50, 100)
+    assert await store.effective_limits(10, 5, [111], defaults) == Limits(3, 10, 7, 100)
+    # Other servers keep the defaults.
+    assert await store.effective_limits(11, 5, [111], defaults) == defaults
+    await store.set_limits(10, "user", 5, LimitLayer(max_pending=9))
+    assert await store.effective_limits(10, 5, [], defaults) == Limits(9, 10, 7, 100)
+    assert await store.reset_limits(10, "user", 5)
+    assert await store.effective_limits(10, 5, [], defaults) == Limits(1, 10, 50, 100)
+
+
+async def test_claims_go_round_robin_across_servers_then_members(store: JobStore) -> None:
+    # Server 1: one busy member with five jobs, queued first. Server 2: two members with one each.
+    for _ in range(5):
+        await store.submit(new_job(user_id=1, guild_id=1), GENEROUS)
+    await store.submit(new_job(user_id=2, guild_id=2), GENEROUS)
+    await store.submit(new_job(user_id=3, guild_id=2), GENEROUS)
+    await store.submit(new_job(user_id=4, guild_id=1), GENEROUS)
+    order = []
+    while (job := await store.claim("w", 60, 3)) is not None:
+        order.append((job.guild_id, job.user_id))
+    assert order == [(1, 1), (2, 2), (1, 4), (2, 3), (1, 1), (1, 1), (1, 1), (1, 1)]
+
+
+async def test_reported_positions_match_the_claim_order(store: JobStore) -> None:
+    jobs = {}
+    for guild_id, user_id in [(1, 1), (1, 1), (1, 1), (2, 2), (1, 3), (2, 2), (3, 4)]:
+        submitted = await store.submit(new_job(user_id=user_id, guild_id=guild_id), GENEROUS)
+        assert isinstance(submitted, Submitted)
+        jobs[submitted.job.id] = submitted
+    predicted = {job_id: (await store.position(job_id))[0] for job_id in jobs}
+    claimed = []
+    while (job := await store.claim("w", 60, 3)) is not None:
+        claimed.append(job.id)
+    assert sorted(predicted, key=predicted.__getitem__) == claimed
+    assert sorted(predicted.values()) == list(range(1, len(jobs) + 1))
+
+
+async def test_members_cancel_their_own_jobs_and_moderators_anyones_in_their_server(store: JobStore) -> None:
+    job = (await store.submit(new_job(user_id=1, guild_id=1), GENEROUS)).job  # type: ignore[union-attr]
+    assert (await store.cancel(job.id, 1, 2)).outcome is CancelOutcome.NOT_YOURS
+    assert (await store.cancel(job.id, 2, 1, moderator=True)).outcome is CancelOutcome.NOT_FOUND
+    assert (await store.cancel(job.id, 1, 2, moderator=True)).outcome is CancelOutcome.CANCELLED_QUEUED
+    assert (await store.cancel(job.id, 1, 1)).outcome is CancelOutcome.ALREADY_FINISHED
+    assert await store.claim("w", 60, 3) is None
+    running = (await store.submit(new_job(user_id=1, guild_id=1), GENEROUS)).job  # type: ignore[union-attr]
+    claimed = await store.claim("w", 60, 3)
+    assert claimed is not None and claimed.id == running.id
+    assert (await store.cancel(running.id, 1, 1)).outcome is CancelOutcome.CANCELLED_RUNNING
+    assert not await store.still_mine(running.id, "w")
+    assert not await store.mark_delivered(running.id, "w", 1)
