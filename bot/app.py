@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
+from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.video_command import VideoCommand
 from bot.limits import Limits
 from bot.store.engine import create_engine
@@ -83,7 +84,9 @@ class App:
 
         limits = Limits(**self.settings.limits.model_dump())
         video = VideoCommand(self.store, generator.model_name, limits, wake_worker)
-        client = VideoBot(video, self.settings.discord.command_guilds)
+        client = VideoBot(
+            video, JobCommands(self.store, generator.model_name), self.settings.discord.command_guilds
+        )
         if self.settings.worker.embedded:
             worker = self._worker(generator, client)
         self._install_signal_handlers()

@@ -27,6 +27,10 @@ from generation import (
 log = logging.getLogger(__name__)
 
 
+# How often a running job checks whether it was cancelled (one primary-key read).
+WATCH_INTERVAL = 0.5
+
+
 class Delivery(Protocol):
     async def started(self, job: JobRecord) -> None: ...
 
@@ -112,11 +116,11 @@ class Worker:
             await self._delivery.started(job)
             try:
                 clip, model = await self._render(job, path, lease_lost)
-            except RenderCancelledError:
+            except RenderCancelledError as exc:
                 if self._stopping.is_set() and await self._store.release(job.id, self.name):
                     log.info("job %d: back in the queue for the next start", job.id)
                 else:
-                    log.warning("job %d: lease lost, leaving it to whoever took it over", job.id)
+                    log.info("job %d: generation stopped (cancelled, or lease lost) %s", job.id, exc)
                 return
             except ClipTooLargeError:
                 await self._fail(
@@ -126,6 +130,9 @@ class Worker:
             except Exception:
                 log.exception("job %d: generation failed", job.id)
                 await self._fail(job, f"the video model hit an error (logged as job #{job.id})")
+                return
+            if lease_lost.is_set() or not await self._store.still_mine(job.id, self.name):
+                log.info("job %d: cancelled while encoding; not posting it", job.id)
                 return
             try:
                 message_id = await self._delivery.deliver(job, clip, model)
@@ -157,15 +164,25 @@ class Worker:
         return encoded, clip.model
 
     async def _heartbeat(self, job_id: int, lease_lost: asyncio.Event) -> None:
-        interval = self._options.lease_seconds / 3
+        """Renew the lease, and notice within WATCH_INTERVAL when the job was cancelled or taken over, so
+        that generation stops at the end of the denoising step in progress."""
+        renew_every = self._options.lease_seconds / 3
+        since_renewal = 0.0
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(WATCH_INTERVAL)
+            since_renewal += WATCH_INTERVAL
             try:
-                if not await self._store.renew_lease(job_id, self.name, self._options.lease_seconds):
-                    lease_lost.set()
-                    return
+                if since_renewal >= renew_every:
+                    since_renewal = 0.0
+                    mine = await self._store.renew_lease(job_id, self.name, self._options.lease_seconds)
+                else:
+                    mine = await self._store.still_mine(job_id, self.name)
             except Exception:
-                log.exception("job %d: could not renew the lease", job_id)
+                log.exception("job %d: could not reach the job store", job_id)
+                continue
+            if not mine:
+                lease_lost.set()
+                return
 
     async def _fail(self, job: JobRecord, reason: str) -> None:
         if await self._store.mark_failed(job.id, self.name, reason):

@@ -130,14 +130,14 @@ class VideoGenerator:
         height = family.fit_side(request.height or defaults.height)
         num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
         steps = defaults.steps
-        cancelled = False
+        cancelled_at = 0
 
         def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-            nonlocal cancelled
+            nonlocal cancelled_at
             if on_step is not None:
                 on_step(step + 1, steps)
             if should_cancel is not None and should_cancel():
-                cancelled = True
+                cancelled_at = step + 1
                 pipe._interrupt = True
             return kwargs
 
@@ -162,8 +162,8 @@ class VideoGenerator:
         with torch.inference_mode():
             output = self._pipe(**kwargs)
         elapsed = time.perf_counter() - started
-        if cancelled:
-            raise RenderCancelledError(f"cancelled after {elapsed:.1f}s")
+        if cancelled_at:
+            raise RenderCancelledError(f"cancelled after step {cancelled_at} of {steps} ({elapsed:.1f}s)")
         frames = np.asarray(output.frames[0])
         frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         return RenderedClip(

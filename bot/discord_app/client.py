@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 import discord
 from discord import app_commands
 
+from bot.discord_app.job_commands import CancelButton, JobCommands
 from bot.discord_app.video_command import VideoCommand
 
 log = logging.getLogger(__name__)
 
 
 class VideoBot(discord.Client):
-    def __init__(self, video: VideoCommand, command_guilds: list[int]) -> None:
+    def __init__(self, video: VideoCommand, job_commands: JobCommands, command_guilds: list[int]) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -27,9 +28,12 @@ class VideoBot(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self._command_guilds = [discord.Object(g) for g in command_guilds]
         video.register(self.tree)
+        job_commands.register(self.tree)
+        self.job_commands = job_commands
         self.on_started: Callable[[], Awaitable[None]] | None = None
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(CancelButton)
         if self._command_guilds:
             for guild in self._command_guilds:
                 self.tree.copy_global_to(guild=guild)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -18,14 +17,13 @@ import discord
 
 from bot.discord_app import status
 from bot.discord_app.safe_text import only_user, quote_user_text
-from bot.store.jobs import JobRecord, utcnow
+from bot.discord_app.status_message import edit_status
+from bot.store.jobs import JobRecord
 from bot.worker import DeliveryError
 from generation import EncodedClip
 
 log = logging.getLogger(__name__)
 
-# Discord invalidates interaction tokens after 15 minutes; stop a little before.
-TOKEN_LIFETIME = timedelta(minutes=14)
 SEND_ATTEMPTS = 4
 
 _MessageBuilder = Callable[[], dict[str, Any]]
@@ -37,7 +35,7 @@ class DiscordDelivery:
         self._retry_base_delay = retry_base_delay
 
     async def started(self, job: JobRecord) -> None:
-        await self._edit_status(job, status.rendering(job.id, job.attempts))
+        await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
     async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
         embed = discord.Embed(title=f"Job #{job.id}", description=quote_user_text(job.prompt))
@@ -55,14 +53,14 @@ class DiscordDelivery:
                 "file": discord.File(clip.path, filename=f"clip-{job.id}.mp4"),
             },
         )
-        await self._edit_status(job, status.delivered(job.id, message.jump_url))
+        await edit_status(self._client, job, status.delivered(job.id, message.jump_url), view=None)
         return message.id
 
     async def failed(self, job: JobRecord, reason: str) -> None:
         await self._send(
             job, lambda: {"content": f"<@{job.user_id}> sorry, your clip (job #{job.id}) failed: {reason}"}
         )
-        await self._edit_status(job, status.failed(job.id, reason))
+        await edit_status(self._client, job, status.failed(job.id, reason), view=None)
 
     async def _send(self, job: JobRecord, build: _MessageBuilder) -> discord.Message:
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
@@ -91,14 +89,3 @@ class DiscordDelivery:
             except discord.HTTPException as exc:
                 raise DeliveryError(f"Discord refused the message ({exc.status})") from exc
         raise AssertionError("unreachable")
-
-    async def _edit_status(self, job: JobRecord, text: str) -> None:
-        if not job.status_message_id or not job.interaction_token:
-            return
-        if utcnow() - job.created_at > TOKEN_LIFETIME:
-            return
-        webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self._client)
-        try:
-            await webhook.edit_message(job.status_message_id, content=text)
-        except (discord.HTTPException, aiohttp.ClientError) as exc:
-            log.info("job %d: status message not updated: %s", job.id, exc)

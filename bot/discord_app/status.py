@@ -18,5 +18,9 @@ def delivered(job_id: int, jump_url: str) -> str:
     return f"✅ Job #{job_id} is done: {jump_url}"
 
 
+def cancelled(job_id: int, by: str) -> str:
+    return f"🚫 Job #{job_id} was cancelled by {by}."
+
+
 def failed(job_id: int, reason: str) -> str:
     return f"❌ Job #{job_id} failed: {reason}"

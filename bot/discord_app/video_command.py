@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.discord_app import status
+from bot.discord_app.job_commands import cancel_view
 from bot.discord_app.refusals import describe
 from bot.limits import Limits, Refusal
 from bot.store.jobs import JobStore, NewJob
@@ -84,7 +85,8 @@ class VideoCommand:
             return
         job = submitted.job
         message = await interaction.edit_original_response(
-            content=status.queued(job.id, submitted.position, submitted.queue_length)
+            content=status.queued(job.id, submitted.position, submitted.queue_length),
+            view=cancel_view(job.id),
         )
         await self._store.set_status_message(job.id, message.id)
         # Wake the worker only now, so its status edits never race the "queued" one.

@@ -304,6 +304,25 @@ class JobStore:
             row = await session.get(Job, job_id)
             return await self._position(session, row) if row else (0, 0)
 
+    async def queue_length(self, model: str) -> int:
+        async with self._transaction() as session:
+            total = await session.scalar(
+                select(func.sum(FairGuild.queued)).where(FairGuild.model == model, FairGuild.queued > 0)
+            )
+            return int(total or 0)
+
+    async def latest_pending(self, guild_id: int, user_id: int) -> JobRecord | None:
+        async with self._transaction() as session:
+            row = (
+                await session.execute(
+                    select(Job)
+                    .where(Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_(PENDING))
+                    .order_by(Job.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            return JobRecord.from_row(row) if row else None
+
     async def member_jobs(self, guild_id: int, user_id: int) -> list[tuple[JobRecord, int]]:
         """A member's pending jobs in this server, each with its queue position (0 while running)."""
         async with self._transaction() as session:

@@ -207,3 +207,29 @@ def slash_command(
         data["authorizing_integration_owners"] = {"1": str(user_id)}
         data["context"] = 1
     return data
+
+
+def button_click(
+    *,
+    app_id: int,
+    guild_id: int,
+    channel_id: int,
+    user_id: int,
+    custom_id: str,
+    message: dict[str, Any],
+    permissions: str = MEMBER_PERMISSIONS,
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload for a click on a button of ``message``."""
+    data = slash_command(
+        app_id=app_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        name="",
+        options={},
+        permissions=permissions,
+    )
+    data["type"] = 3
+    data["data"] = {"custom_id": custom_id, "component_type": 2}
+    data["message"] = message
+    return data

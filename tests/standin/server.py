@@ -147,15 +147,33 @@ class DiscordStandIn:
     def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
+        extra = {"permissions": options.pop("permissions")} if "permissions" in options else {}
         return payloads.slash_command(
             app_id=self.app_id,
             guild_id=guild_id,
             channel_id=channel_id,
             user_id=user_id,
             name=name,
-            options=options,
+            options={k: v for k, v in options.items() if v is not None},
             attachment_size_limit=limit,
+            **extra,
         )
+
+    def click(
+        self, message_id: int, custom_id: str, user_id: int, permissions: str | None = None
+    ) -> dict[str, Any]:
+        guild_id, channel_id = next(iter(self.guilds.items()))
+        payload = payloads.button_click(
+            app_id=self.app_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            custom_id=custom_id,
+            message=self.messages[message_id],
+            **({"permissions": permissions} if permissions else {}),
+        )
+        self._original[payload["token"]] = message_id  # UPDATE_MESSAGE edits the clicked message
+        return payload
 
     async def interact(self, payload: dict[str, Any]) -> float:
         """Send an INTERACTION_CREATE; returns the monotonic time it was sent."""
@@ -244,7 +262,10 @@ class DiscordStandIn:
         body = rec.json or {}
         kind = body.get("type")
         flags = (body.get("data") or {}).get("flags") or 0
-        if kind == 4:  # a message right away
+        if kind == 7 and token in self._original:  # UPDATE_MESSAGE: edit the message the button is on
+            msg = self.messages[self._original[token]]
+            msg.update({k: v for k, v in (body.get("data") or {}).items() if k in ("content", "components")})
+        elif kind == 4:  # a message right away
             self._create_message(token, body.get("data") or {}, rec)
         elif kind == 5:  # deferred: "thinking", the message is created empty
             self._create_message(token, {"content": "", "flags": flags | 128}, rec)

@@ -1,0 +1,115 @@
+"""``/queue``, ``/cancel`` and the Cancel button on status messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Self
+
+import discord
+from discord import app_commands
+
+from bot.discord_app import status
+from bot.discord_app.status_message import edit_status
+from bot.store.jobs import CancelOutcome, JobStore
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    """Discord hides moderator commands by default permissions only; the bot checks for itself too."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"videobot:cancel:(?P<job_id>[0-9]+)"
+):
+    """A Cancel button whose job id lives in its custom id, so it keeps working after a restart."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=f"videobot:cancel:{job_id}"
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["job_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        commands: JobCommands = interaction.client.job_commands  # type: ignore[attr-defined]
+        await commands.cancel(interaction, self.job_id, from_button=True)
+
+
+def cancel_view(job_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
+
+
+class JobCommands:
+    def __init__(self, store: JobStore, model: str) -> None:
+        self._store = store
+        self._model = model
+
+    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
+        @tree.command(name="queue", description="Your clips in the queue, and how long the queue is")
+        @app_commands.guild_only()
+        async def queue(interaction: discord.Interaction) -> None:
+            await self.show_queue(interaction)
+
+        @tree.command(name="cancel", description="Cancel one of your clips (moderators: anyone's)")
+        @app_commands.guild_only()
+        @app_commands.describe(job="Job number (default: your latest)")
+        async def cancel(
+            interaction: discord.Interaction, job: app_commands.Range[int, 1] | None = None
+        ) -> None:
+            await self.cancel(interaction, job)
+
+    async def show_queue(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        jobs = await self._store.member_jobs(interaction.guild_id, interaction.user.id)
+        length = await self._store.queue_length(self._model)
+        lines = [
+            f"• Job #{job.id}: " + (f"position {position} in the queue" if position else "rendering now")
+            for job, position in jobs
+        ]
+        head = "Your clips:" if lines else "You have no clips queued or rendering."
+        text = "\n".join([head, *lines, f"Jobs waiting in the queue: {length}."])
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def cancel(
+        self, interaction: discord.Interaction, job_id: int | None, from_button: bool = False
+    ) -> None:
+        assert interaction.guild_id is not None
+        if job_id is None:
+            latest = await self._store.latest_pending(interaction.guild_id, interaction.user.id)
+            if latest is None:
+                await interaction.response.send_message("You have no clips to cancel.", ephemeral=True)
+                return
+            job_id = latest.id
+        moderator = is_moderator(interaction)
+        result = await self._store.cancel(job_id, interaction.guild_id, interaction.user.id, moderator)
+        who = (
+            "its requester"
+            if result.job is None or result.job.user_id == interaction.user.id
+            else "a moderator"
+        )
+        text = {
+            CancelOutcome.CANCELLED_QUEUED: f"Cancelled job #{job_id}.",
+            CancelOutcome.CANCELLED_RUNNING: f"Stopping job #{job_id}; it will not be posted.",
+            CancelOutcome.NOT_FOUND: f"There is no job #{job_id} in this server.",
+            CancelOutcome.NOT_YOURS: (
+                f"Job #{job_id} is not yours. "
+                "Only moderators (Manage Server) can cancel other members' clips."
+            ),
+            CancelOutcome.ALREADY_FINISHED: f"Job #{job_id} has already finished.",
+        }[result.outcome]
+        cancelled = result.outcome in (CancelOutcome.CANCELLED_QUEUED, CancelOutcome.CANCELLED_RUNNING)
+        if cancelled and from_button:
+            await interaction.response.edit_message(content=status.cancelled(job_id, who), view=None)
+            return
+        await interaction.response.send_message(text, ephemeral=True)
+        if cancelled and result.job is not None:
+            await edit_status(interaction.client, result.job, status.cancelled(job_id, who), view=None)
