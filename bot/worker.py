@@ -34,6 +34,10 @@ WATCH_INTERVAL = 0.5
 class Delivery(Protocol):
     async def started(self, job: JobRecord) -> None: ...
 
+    async def find_posted(self, job: JobRecord) -> int | None:
+        """The id of a message already carrying this job's clip (posted before a crash), if any."""
+        ...
+
     async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
         """Post the clip; return the id of the message that carries it."""
         ...
@@ -113,6 +117,8 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat(job.id, lease_lost))
         path = self._options.clip_dir / f"job-{job.id}.mp4"
         try:
+            if job.delivery_started_at is not None and await self._adopt_earlier_post(job):
+                return
             await self._delivery.started(job)
             try:
                 clip, model = await self._render(job, path, lease_lost)
@@ -131,7 +137,7 @@ class Worker:
                 log.exception("job %d: generation failed", job.id)
                 await self._fail(job, f"the video model hit an error (logged as job #{job.id})")
                 return
-            if lease_lost.is_set() or not await self._store.still_mine(job.id, self.name):
+            if lease_lost.is_set() or not await self._store.begin_delivery(job.id, self.name):
                 log.info("job %d: cancelled while encoding; not posting it", job.id)
                 return
             try:
@@ -148,6 +154,19 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             path.unlink(missing_ok=True)
+
+    async def _adopt_earlier_post(self, job: JobRecord) -> bool:
+        """A previous attempt crashed while posting: if its message exists, record it instead of reposting."""
+        try:
+            message_id = await self._delivery.find_posted(job)
+        except Exception:
+            log.exception("job %d: could not look for an earlier post; rendering again", job.id)
+            return False
+        if message_id is None:
+            return False
+        await self._store.mark_delivered(job.id, self.name, message_id)
+        log.info("job %d was already posted as message %d before a crash; recorded it", job.id, message_id)
+        return True
 
     async def _render(self, job: JobRecord, path: Path, lease_lost: asyncio.Event) -> tuple[EncodedClip, str]:
         request = RenderRequest(prompt=job.prompt, seed=job.seed, negative_prompt=job.negative_prompt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -29,6 +30,11 @@ SEND_ATTEMPTS = 4
 _MessageBuilder = Callable[[], dict[str, Any]]
 
 
+def clip_title(job_id: int) -> str:
+    """The embed title of a job's clip; also how a retry recognises a clip already posted."""
+    return f"Job #{job_id}"
+
+
 class DiscordDelivery:
     def __init__(self, client: discord.Client, retry_base_delay: float = 2.0) -> None:
         self._client = client
@@ -37,8 +43,21 @@ class DiscordDelivery:
     async def started(self, job: JobRecord) -> None:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
+    async def find_posted(self, job: JobRecord) -> int | None:
+        """Look in the channel for this job's clip, posted by an attempt that crashed before recording it."""
+        if job.delivery_started_at is None or self._client.user is None:
+            return None
+        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        since = discord.Object(discord.utils.time_snowflake(job.delivery_started_at - timedelta(minutes=1)))
+        async for message in channel.history(after=since, limit=200, oldest_first=True):
+            if message.author.id == self._client.user.id and any(
+                e.title == clip_title(job.id) for e in message.embeds
+            ):
+                return message.id
+        return None
+
     async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
-        embed = discord.Embed(title=f"Job #{job.id}", description=quote_user_text(job.prompt))
+        embed = discord.Embed(title=clip_title(job.id), description=quote_user_text(job.prompt))
         if job.negative_prompt:
             embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
         embed.add_field(name="Seed", value=str(job.seed))
@@ -51,6 +70,8 @@ class DiscordDelivery:
                 "content": f"<@{job.user_id}> your clip is ready.",
                 "embed": embed,
                 "file": discord.File(clip.path, filename=f"clip-{job.id}.mp4"),
+                # Discord returns the first message instead of a second one if a retry repeats the nonce.
+                "nonce": f"videobot-job-{job.id}",
             },
         )
         await edit_status(self._client, job, status.delivered(job.id, message.jump_url), view=None)

@@ -78,6 +78,7 @@ class JobRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    delivery_started_at: datetime | None
     error: str | None
     status_message_id: int | None
     result_message_id: int | None
@@ -502,6 +503,16 @@ class JobStore:
                 await session.execute(select(Job.state, Job.worker_id).where(Job.id == job_id))
             ).one_or_none()
             return row is not None and row.state == JobState.RUNNING and row.worker_id == worker_id
+
+    async def begin_delivery(self, job_id: int, worker_id: str) -> bool:
+        """Record that posting starts now; False if the job is no longer this worker's (cancelled)."""
+        async with self._transaction() as session:
+            result = await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+                .values(delivery_started_at=utcnow())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def release(self, job_id: int, worker_id: str) -> bool:
         """Put a job this worker is giving up (it is shutting down) back in the queue, attempt uncounted."""

@@ -65,6 +65,9 @@ class DiscordStandIn:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.failing_routes: dict[str, int] = {}  # route name -> HTTP status to answer with
+        # route name -> seconds to wait, after acting on a request, before answering it (a crash window)
+        self.hold: dict[str, float] = {}
+        self._nonces: dict[tuple[int, str], int] = {}  # (channel, nonce) -> message id
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -90,6 +93,7 @@ class DiscordStandIn:
             ("DELETE", "/webhooks/{app}/{token}/messages/{message}", "webhook_delete"),
             ("POST", "/webhooks/{app}/{token}", "followup"),
             ("POST", "/channels/{channel}/messages", "channel_message"),
+            ("GET", "/channels/{channel}/messages", "channel_history"),
             ("PATCH", "/channels/{channel}/messages/{message}", "channel_message_edit"),
         ]
         for method, path, name in routes:
@@ -197,6 +201,8 @@ class DiscordStandIn:
                 response = _json({"message": "stand-in failure", "code": 0}, self.failing_routes[route])
             else:
                 response = await getattr(self, f"_r_{route}")(request, rec)
+            if route in self.hold:
+                await asyncio.sleep(self.hold[route])
             async with self._changed:
                 self.requests.append(rec)
                 self._changed.notify_all()
@@ -334,7 +340,37 @@ class DiscordStandIn:
         channel_id = int(request.match_info["channel"])
         if channel_id not in self.guilds.values():
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
-        return self._post_message(rec, channel_id)
+        body = rec.json or {}
+        key = (channel_id, str(body.get("nonce")))
+        if body.get("enforce_nonce") and key in self._nonces:
+            # Discord answers a repeated nonce with the message it already created.
+            rec.response = self.messages[self._nonces[key]]
+            return _json(rec.response)
+        response = self._post_message(rec, channel_id)
+        if body.get("nonce") is not None:
+            self._nonces[key] = int(rec.response["id"])
+        return response
+
+    async def _r_channel_history(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        channel_id = request.match_info["channel"]
+        after = int(request.query.get("after", 0))
+        limit = int(request.query.get("limit", 50))
+        found = sorted(
+            (m for m in self.messages.values() if m["channel_id"] == channel_id and int(m["id"]) > after),
+            key=lambda m: int(m["id"]),
+        )[:limit]
+        return _json(list(reversed(found)))
+
+    def channel_messages(self) -> list[dict[str, Any]]:
+        """Messages that exist in the channels now (what members would see), oldest first."""
+        channels = {str(c) for c in self.guilds.values()}
+        return sorted(
+            (m for m in self.messages.values() if m["channel_id"] in channels and "webhook_id" not in m),
+            key=lambda m: int(m["id"]),
+        )
 
     async def _r_channel_message_edit(self, request: web.Request, rec: Recorded) -> web.Response:
         unauthorized = self._unauthorized(rec)
