@@ -15,11 +15,13 @@ from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
 from bot.discord_app.job_commands import JobCommands
+from bot.discord_app.moderation_commands import ModerationCommands
 from bot.discord_app.video_command import VideoCommand
 from bot.limits import Limits
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.migrate import upgrade_to_head
+from bot.store.moderation import ModerationStore
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
 
@@ -83,9 +85,13 @@ class App:
                 worker.wake()
 
         limits = Limits(**self.settings.limits.model_dump())
-        video = VideoCommand(self.store, generator.model_name, limits, wake_worker)
         client = VideoBot(
-            video, JobCommands(self.store, generator.model_name), self.settings.discord.command_guilds
+            [
+                VideoCommand(self.store, generator.model_name, limits, wake_worker),
+                ModerationCommands(self.store, ModerationStore(self.engine), limits),
+            ],
+            JobCommands(self.store, generator.model_name),
+            self.settings.discord.command_guilds,
         )
         if self.settings.worker.embedded:
             worker = self._worker(generator, client)

@@ -78,12 +78,13 @@ class Usage:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Which limit a submission hit; ``frees_at`` is when it lets one more through (None: when a pending job
-    finishes)."""
+    """Why a submission was refused: a limit (with ``frees_at``, when it lets one more through; None: when a
+    pending job finishes), or "banned" / "blocked_term" with the ban reason or the term in ``detail``."""
 
     limit: str
     allowed: int
     frees_at: datetime | None
+    detail: str | None = None
 
 
 def first_exceeded(limits: Limits, usage: Usage) -> str | None:

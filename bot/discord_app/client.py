@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import discord
 from discord import app_commands
 
 from bot.discord_app.job_commands import CancelButton, JobCommands
-from bot.discord_app.video_command import VideoCommand
+
+
+class CommandSet(Protocol):
+    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
 
 class VideoBot(discord.Client):
-    def __init__(self, video: VideoCommand, job_commands: JobCommands, command_guilds: list[int]) -> None:
+    def __init__(
+        self, command_sets: Sequence[CommandSet], job_commands: JobCommands, command_guilds: list[int]
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(
@@ -27,8 +34,9 @@ class VideoBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self._command_guilds = [discord.Object(g) for g in command_guilds]
-        video.register(self.tree)
-        job_commands.register(self.tree)
+        for command_set in (*command_sets, job_commands):
+            command_set.register(self.tree)
+        # The Cancel button finds the cancel logic here, after a restart too.
         self.job_commands = job_commands
         self.on_started: Callable[[], Awaitable[None]] | None = None
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import discord
 
+from bot.discord_app.safe_text import quote_user_text
 from bot.limits import Refusal
 
 
@@ -15,6 +16,14 @@ def _when(at: datetime | None) -> str:
 
 def describe(refusal: Refusal) -> str:
     n = refusal.allowed
+    if refusal.limit == "banned":
+        reason = f" Reason: {quote_user_text(refusal.detail)}" if refusal.detail else ""
+        return f"The moderators of this server have stopped you from using `/video` here.{reason}"
+    if refusal.limit == "blocked_term":
+        term = quote_user_text(refusal.detail or "")
+        return (
+            f"Your prompt contains “{term}”, which this server's moderators have blocked. Nothing was queued."
+        )
     if refusal.limit == "max_pending":
         return (
             f"You already have {n} clip{'s' if n != 1 else ''} queued or rendering, the most this server "

@@ -12,8 +12,7 @@ recently, and each member's jobs run in the order they were submitted.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocklist import blocked_term_in
 from bot.limits import (
     DAY,
     HOUR,
@@ -34,7 +34,8 @@ from bot.limits import (
     effective_limits,
     first_exceeded,
 )
-from bot.store.schema import EPOCH, FairGuild, FairMember, Job, JobState, LimitOverride
+from bot.store.base import StoreBase
+from bot.store.schema import EPOCH, Ban, BlockedTerm, FairGuild, FairMember, Job, JobState, LimitOverride
 
 
 def utcnow() -> datetime:
@@ -116,17 +117,7 @@ class Cancelled:
 PENDING = (JobState.QUEUED, JobState.RUNNING)
 
 
-class JobStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._postgres = engine.dialect.name == "postgresql"
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
-
+class JobStore(StoreBase):
     # -- submitting ---------------------------------------------------------------------------------
     async def submit(
         self, new: NewJob, defaults: Limits | None = None, role_ids: Sequence[int] = ()
@@ -142,6 +133,9 @@ class JobStore:
                 if existing is not None:
                     position, length = await self._position(session, existing)
                     return Submitted(JobRecord.from_row(existing), position, length, duplicate=True)
+                refusal = await self._moderation_refusal(session, new)
+                if refusal is not None:
+                    return refusal
                 if defaults is not None:
                     limits = await self._limits(session, new.guild_id, new.user_id, role_ids, defaults)
                     usage = await self._usage(session, new.guild_id, new.user_id, now)
@@ -169,6 +163,31 @@ class JobStore:
                 raise
             position, length = await self.position(existing_record.id)
             return Submitted(existing_record, position, length, duplicate=True)
+
+    @staticmethod
+    async def _moderation_refusal(session: AsyncSession, new: NewJob) -> Refusal | None:
+        ban = await session.get(Ban, (new.guild_id, new.user_id))
+        if ban is not None:
+            return Refusal("banned", 0, None, detail=ban.reason)
+        terms = (
+            await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == new.guild_id))
+        ).scalars()
+        term = blocked_term_in([new.prompt, new.negative_prompt or ""], terms)
+        return Refusal("blocked_term", 0, None, detail=term) if term is not None else None
+
+    async def purge(self, guild_id: int, user_id: int | None = None) -> list[JobRecord]:
+        """Cancel the queued jobs of a server (or of one member there); running jobs finish."""
+        async with self._transaction() as session:
+            query = select(Job).where(Job.guild_id == guild_id, Job.state == JobState.QUEUED)
+            if user_id is not None:
+                query = query.where(Job.user_id == user_id)
+            rows = (await session.execute(query.with_for_update())).scalars().all()
+            now = utcnow()
+            for row in rows:
+                row.state = JobState.CANCELLED
+                row.finished_at = now
+                await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
+            return [JobRecord.from_row(row) for row in rows]
 
     async def _lock_guild(self, session: AsyncSession, guild_id: int) -> None:
         if self._postgres:

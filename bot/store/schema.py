@@ -176,3 +176,36 @@ class LimitOverride(Base):
     guild_per_day: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("scope IN ('guild', 'role', 'user')", name="ck_limit_overrides_scope"),)
+
+
+class Ban(Base):
+    __tablename__ = "bans"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    banned_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BlockedTerm(Base):
+    __tablename__ = "blocked_terms"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    moderator_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    target_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_audit_log_guild_id", "guild_id", "id"),)

@@ -148,12 +148,38 @@ def slash_command(
     attachment_size_limit: int = 10 * 1024 * 1024,
     permissions: str = MEMBER_PERMISSIONS,
     option_types: dict[str, int] | None = None,
+    subcommand: tuple[str, ...] = (),
+    users: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload for a slash command, as Discord sends it."""
+    """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
+
+    ``subcommand`` is the path below the command (group, then subcommand); ``users`` are user options,
+    resolved as members of the server.
+    """
     option_types = option_types or {}
+    users = users or {}
 
     def kind(value: Any) -> int:
         return 4 if isinstance(value, int) and not isinstance(value, bool) else 3
+
+    leaf = [{"name": k, "type": option_types.get(k, kind(v)), "value": v} for k, v in options.items()]
+    leaf += [{"name": k, "type": 6, "value": str(v)} for k, v in users.items()]
+    for depth, name_ in reversed(list(enumerate(subcommand))):
+        leaf = [{"name": name_, "type": 1 if depth == len(subcommand) - 1 else 2, "options": leaf}]
+    resolved = {
+        "users": {str(v): user(v, f"member{v}") for v in users.values()},
+        "members": {
+            str(v): {
+                "roles": [],
+                "joined_at": iso_now(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "permissions": MEMBER_PERMISSIONS,
+            }
+            for v in users.values()
+        },
+    }
 
     member_user = user(user_id, f"member{user_id}")
     data: dict[str, Any] = {
@@ -174,14 +200,7 @@ def slash_command(
         "locale": "en-US",
         "entitlements": [],
         "attachment_size_limit": attachment_size_limit,
-        "data": {
-            "id": str(snowflake()),
-            "name": name,
-            "type": 1,
-            "options": [
-                {"name": k, "type": option_types.get(k, kind(v)), "value": v} for k, v in options.items()
-            ],
-        },
+        "data": {"id": str(snowflake()), "name": name, "type": 1, "options": leaf, "resolved": resolved},
     }
     if guild_id is not None:
         data["guild_id"] = str(guild_id)

@@ -151,7 +151,7 @@ class DiscordStandIn:
     def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
-        extra = {"permissions": options.pop("permissions")} if "permissions" in options else {}
+        extra = {k: options.pop(k) for k in ("permissions", "subcommand", "users") if k in options}
         return payloads.slash_command(
             app_id=self.app_id,
             guild_id=guild_id,

@@ -1,0 +1,267 @@
+"""``/videomod``: moderators adjust limits, ban members, purge the queue, block terms, read the audit log.
+
+Discord hides the group from members without Manage Server (``default_permissions``), but that is
+Discord's check, not the bot's: every command checks the member's permissions again.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.blocklist import MAX_TERM
+from bot.discord_app.job_commands import is_moderator
+from bot.discord_app.safe_text import quote_user_text
+from bot.limits import LimitLayer, Limits
+from bot.store.jobs import JobStore
+from bot.store.moderation import ModerationStore
+
+Count = app_commands.Range[int, 0, 10_000]
+
+
+def _target(user: discord.abc.User | None, role: discord.Role | None) -> tuple[str, int, str]:
+    """(scope, id, label); labels render as mentions, which ping no one (the client allows none)."""
+    if user is not None:
+        return "user", user.id, f"<@{user.id}>"
+    if role is not None:
+        return "role", role.id, f"<@&{role.id}>"
+    return "guild", 0, "the server default"
+
+
+def _audit_target(user: discord.abc.User | None, role: discord.Role | None) -> tuple[int | None, str]:
+    """How an audit entry names the target: the member's id, or a plain-words label."""
+    if user is not None:
+        return user.id, ""
+    return None, (f"role {role.name}" if role is not None else "server default")
+
+
+def _describe(limits: Limits | LimitLayer) -> str:
+    def show(value: int | None) -> str:
+        return "inherited" if value is None else ("no limit" if value == 0 else str(value))
+
+    return (
+        f"pending at once: {show(limits.max_pending)}, per hour: {show(limits.per_hour)}, "
+        f"per day: {show(limits.per_day)}, server per day: {show(limits.guild_per_day)}"
+    )
+
+
+class ModerationCommands:
+    def __init__(self, jobs: JobStore, moderation: ModerationStore, defaults: Limits) -> None:
+        self._jobs = jobs
+        self._moderation = moderation
+        self._defaults = defaults
+
+    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
+        group = app_commands.Group(
+            name="videomod",
+            description="Moderate /video in this server",
+            guild_only=True,
+            default_permissions=discord.Permissions(manage_guild=True),
+        )
+        limits = app_commands.Group(name="limits", description="Rate limits", parent=group)
+        blocklist = app_commands.Group(
+            name="blocklist", description="Terms prompts may not contain", parent=group
+        )
+
+        @limits.command(name="show", description="Show the limits of a member, a role, or the server")
+        async def limits_show(
+            interaction: discord.Interaction,
+            user: discord.Member | None = None,
+            role: discord.Role | None = None,
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            await self.show_limits(interaction, user, role)
+
+        @limits.command(name="set", description="Set limits for a member, a role, or (neither) the server")
+        @app_commands.describe(max_pending="Jobs queued or rendering at once (0: no limit)")
+        async def limits_set(
+            interaction: discord.Interaction,
+            user: discord.Member | None = None,
+            role: discord.Role | None = None,
+            max_pending: Count | None = None,
+            per_hour: Count | None = None,
+            per_day: Count | None = None,
+            server_per_day: Count | None = None,
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            layer = LimitLayer(max_pending, per_hour, per_day, server_per_day)
+            await self.set_limits(interaction, user, role, layer)
+
+        @limits.command(name="reset", description="Remove the limits set for a member, a role, or the server")
+        async def limits_reset(
+            interaction: discord.Interaction,
+            user: discord.Member | None = None,
+            role: discord.Role | None = None,
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            scope, target, label = _target(user, role)
+            removed = await self._jobs.reset_limits(interaction.guild_id, scope, target)
+            if removed:
+                target_user, words = _audit_target(user, role)
+                await self._moderation.record(
+                    interaction.guild_id, interaction.user.id, "limits reset", words, target_user
+                )
+            await self._reply(
+                interaction, f"Limits for {label} reset." if removed else f"{label} had no limits of its own."
+            )
+
+        @group.command(name="ban", description="Stop a member from using /video in this server")
+        async def ban(
+            interaction: discord.Interaction, user: discord.Member, reason: str | None = None
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            reason = reason[:300] if reason else None
+            await self._moderation.ban(interaction.guild_id, user.id, reason, interaction.user.id)
+            purged = await self._jobs.purge(interaction.guild_id, user.id)
+            await self._reply(
+                interaction,
+                f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
+            )
+
+        @group.command(name="unban", description="Let a member use /video again")
+        async def unban(interaction: discord.Interaction, user: discord.Member) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            removed = await self._moderation.unban(interaction.guild_id, user.id, interaction.user.id)
+            await self._reply(
+                interaction, f"<@{user.id}> " + ("may use `/video` again." if removed else "was not banned.")
+            )
+
+        @group.command(
+            name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
+        )
+        async def purge(interaction: discord.Interaction, user: discord.Member | None = None) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            purged = await self._jobs.purge(interaction.guild_id, user.id if user else None)
+            whose = f"<@{user.id}>'s" if user else "all"
+            await self._moderation.record(
+                interaction.guild_id,
+                interaction.user.id,
+                "purge",
+                f"{len(purged)} job(s)",
+                user.id if user else None,
+            )
+            await self._reply(interaction, f"Cancelled {len(purged)} of {whose} queued job(s).")
+
+        @blocklist.command(name="add", description="Refuse prompts that contain this term")
+        async def blocklist_add(
+            interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            added = await self._moderation.add_term(interaction.guild_id, term, interaction.user.id)
+            shown = quote_user_text(term)
+            if added is None:
+                text = "The blocklist is full (200 terms); remove one first."
+            else:
+                text = f"Blocked “{shown}”." if added else f"“{shown}” was already blocked."
+            await self._reply(interaction, text)
+
+        @blocklist.command(name="remove", description="Allow a blocked term again")
+        async def blocklist_remove(
+            interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
+        ) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            removed = await self._moderation.remove_term(interaction.guild_id, term, interaction.user.id)
+            shown = quote_user_text(term)
+            await self._reply(
+                interaction, f"Unblocked “{shown}”." if removed else f"“{shown}” was not blocked."
+            )
+
+        @blocklist.command(name="list", description="Show the blocked terms")
+        async def blocklist_list(interaction: discord.Interaction) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            terms = await self._moderation.terms(interaction.guild_id)
+            text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
+            await self._reply(interaction, text[:1900])
+
+        @group.command(name="audit", description="Recent moderator actions in this server")
+        async def audit(interaction: discord.Interaction) -> None:
+            if await self._deny(interaction):
+                return
+            assert interaction.guild_id is not None
+            entries = await self._moderation.audit(interaction.guild_id)
+            lines = [
+                f"{discord.utils.format_dt(e.created_at, 'R')} <@{e.moderator_id}> {e.action}"
+                + (f" <@{e.target_user_id}>" if e.target_user_id else "")
+                + (f": {quote_user_text(e.details)}" if e.details else "")
+                for e in entries
+            ]
+            await self._reply(interaction, "\n".join(lines)[:1900] if lines else "No moderator actions yet.")
+
+        tree.add_command(group)
+
+    @staticmethod
+    async def _deny(interaction: discord.Interaction) -> bool:
+        if is_moderator(interaction):
+            return False
+        await interaction.response.send_message(
+            "Only members with the Manage Server permission can use `/videomod`.", ephemeral=True
+        )
+        return True
+
+    @staticmethod
+    async def _reply(interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def show_limits(
+        self, interaction: discord.Interaction, user: discord.Member | None, role: discord.Role | None
+    ) -> None:
+        assert interaction.guild_id is not None
+        if user is not None:
+            roles = [r.id for r in user.roles]
+            effective = await self._jobs.effective_limits(
+                interaction.guild_id, user.id, roles, self._defaults
+            )
+            await self._reply(interaction, f"<@{user.id}> gets {_describe(effective)}.")
+            return
+        scope, target, label = _target(None, role)
+        overrides = {(s, t): layer for s, t, layer in await self._jobs.limit_overrides(interaction.guild_id)}
+        own = overrides.get((scope, target))
+        text = f"Config defaults: {_describe(self._defaults)}.\n"
+        text += f"{label.capitalize() if scope == 'guild' else label}: " + (
+            _describe(own) + "." if own else "nothing set (inherits)."
+        )
+        await self._reply(interaction, text)
+
+    async def set_limits(
+        self,
+        interaction: discord.Interaction,
+        user: discord.Member | None,
+        role: discord.Role | None,
+        layer: LimitLayer,
+    ) -> None:
+        assert interaction.guild_id is not None
+        scope, target, label = _target(user, role)
+        if layer.is_empty():
+            await self._reply(interaction, "Give at least one limit to set, for example `max_pending:3`.")
+            return
+        if user is not None and role is not None:
+            await self._reply(interaction, "Set limits for a member or for a role, not both at once.")
+            return
+        if scope != "guild" and layer.guild_per_day is not None:
+            await self._reply(
+                interaction, "`server_per_day` is the whole server's total: set it without a member or role."
+            )
+            return
+        result = await self._jobs.set_limits(interaction.guild_id, scope, target, layer)
+        target_user, words = _audit_target(user, role)
+        details = f"{words}: {_describe(result)}" if words else _describe(result)
+        await self._moderation.record(
+            interaction.guild_id, interaction.user.id, "limits set", details, target_user
+        )
+        await self._reply(interaction, f"Limits for {label}: {_describe(result)}.")

@@ -1,0 +1,141 @@
+"""Bans, blocked prompt terms and the audit log of moderator actions: every query on them lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocklist import normalise
+from bot.store.base import StoreBase
+from bot.store.jobs import utcnow
+from bot.store.schema import AuditEntry, Ban, BlockedTerm
+
+MAX_TERMS = 200
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    moderator_id: int
+    action: str
+    target_user_id: int | None
+    details: str
+    created_at: datetime
+
+
+class ModerationStore(StoreBase):
+    @staticmethod
+    def _audit(
+        session: AsyncSession,
+        guild_id: int,
+        moderator_id: int,
+        action: str,
+        details: str = "",
+        target_user_id: int | None = None,
+    ) -> None:
+        session.add(
+            AuditEntry(
+                guild_id=guild_id,
+                moderator_id=moderator_id,
+                action=action,
+                target_user_id=target_user_id,
+                details=details,
+                created_at=utcnow(),
+            )
+        )
+
+    async def record(
+        self,
+        guild_id: int,
+        moderator_id: int,
+        action: str,
+        details: str = "",
+        target_user_id: int | None = None,
+    ) -> None:
+        async with self._transaction() as session:
+            self._audit(session, guild_id, moderator_id, action, details, target_user_id)
+
+    async def audit(self, guild_id: int, limit: int = 20) -> list[AuditRecord]:
+        async with self._transaction() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(AuditEntry)
+                        .where(AuditEntry.guild_id == guild_id)
+                        .order_by(AuditEntry.id.desc())
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return [
+                AuditRecord(r.moderator_id, r.action, r.target_user_id, r.details, r.created_at) for r in rows
+            ]
+
+    async def ban(self, guild_id: int, user_id: int, reason: str | None, moderator_id: int) -> bool:
+        """Ban a member from /video here; False if they already were (the reason is updated)."""
+        async with self._transaction() as session:
+            row = await session.get(Ban, (guild_id, user_id))
+            new = row is None
+            if row is None:
+                session.add(
+                    Ban(
+                        guild_id=guild_id,
+                        user_id=user_id,
+                        reason=reason,
+                        banned_by=moderator_id,
+                        created_at=utcnow(),
+                    )
+                )
+            else:
+                row.reason = reason
+            self._audit(session, guild_id, moderator_id, "ban", reason or "", user_id)
+            return new
+
+    async def unban(self, guild_id: int, user_id: int, moderator_id: int) -> bool:
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(Ban).where(Ban.guild_id == guild_id, Ban.user_id == user_id)
+            )
+            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            if removed:
+                self._audit(session, guild_id, moderator_id, "unban", "", user_id)
+            return removed
+
+    async def add_term(self, guild_id: int, term: str, moderator_id: int) -> bool | None:
+        """Block a term; False if already blocked, None if the server's list is full."""
+        term = normalise(term)
+        async with self._transaction() as session:
+            if await session.get(BlockedTerm, (guild_id, term)) is not None:
+                return False
+            count = len(
+                (
+                    await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id))
+                ).all()
+            )
+            if count >= MAX_TERMS:
+                return None
+            session.add(BlockedTerm(guild_id=guild_id, term=term, added_by=moderator_id, created_at=utcnow()))
+            self._audit(session, guild_id, moderator_id, "blocklist add", term)
+            return True
+
+    async def remove_term(self, guild_id: int, term: str, moderator_id: int) -> bool:
+        term = normalise(term)
+        async with self._transaction() as session:
+            result = await session.execute(
+                delete(BlockedTerm).where(BlockedTerm.guild_id == guild_id, BlockedTerm.term == term)
+            )
+            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            if removed:
+                self._audit(session, guild_id, moderator_id, "blocklist remove", term)
+            return removed
+
+    async def terms(self, guild_id: int) -> list[str]:
+        async with self._transaction() as session:
+            rows = await session.execute(
+                select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id).order_by(BlockedTerm.term)
+            )
+            return [term for (term,) in rows.all()]
