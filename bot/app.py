@@ -22,6 +22,8 @@ from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
+from bot.store.notify import listen_forever, supports_notify
+from bot.store.workers import WorkerRegistry
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
 
@@ -36,6 +38,7 @@ class App:
         self.settings = settings
         self.engine = create_engine(settings.database.url)
         self.store = JobStore(self.engine)
+        self.registry = WorkerRegistry(self.engine)
         self._stop = asyncio.Event()
 
     async def migrate(self) -> None:
@@ -65,7 +68,21 @@ class App:
             max_attempts=w.max_attempts,
             clip_dir=Path(w.clip_dir),
         )
-        return Worker(self.store, generator, DiscordDelivery(client), options)
+        return Worker(self.store, self.registry, generator, DiscordDelivery(client), options)
+
+    def _start_worker(self, worker: Worker) -> list[asyncio.Task[None]]:
+        """The worker's loop, and on PostgreSQL a listener that wakes it as soon as a job is queued."""
+        tasks = [asyncio.create_task(worker.run(), name="worker")]
+        if supports_notify(self.settings.database.url):
+
+            def on_job(model: str) -> None:
+                if model in worker.models:
+                    worker.wake()
+
+            tasks.append(
+                asyncio.create_task(listen_forever(self.settings.database.url, on_job), name="listener")
+            )
+        return tasks
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -87,7 +104,7 @@ class App:
         limits = Limits(**self.settings.limits.model_dump())
         client = VideoBot(
             [
-                VideoCommand(self.store, generator.model_name, limits, wake_worker),
+                VideoCommand(self.store, self.registry, generator.model_name, limits, wake_worker),
                 ModerationCommands(self.store, ModerationStore(self.engine), limits),
             ],
             JobCommands(self.store, generator.model_name),
@@ -100,7 +117,7 @@ class App:
             await client.login(token)
             tasks = [asyncio.create_task(client.connect(), name="gateway")]
             if worker is not None:
-                tasks.append(asyncio.create_task(worker.run(), name="worker"))
+                tasks += self._start_worker(worker)
             await self._run_until_stopped(tasks, worker, client)
 
     async def run_worker(self, token: str) -> None:
@@ -114,7 +131,7 @@ class App:
         self._install_signal_handlers()
         async with client:
             await client.login(token)
-            await self._run_until_stopped([asyncio.create_task(worker.run(), name="worker")], worker, client)
+            await self._run_until_stopped(self._start_worker(worker), worker, client)
 
     async def _run_until_stopped(
         self, tasks: list[asyncio.Task[None]], worker: Worker | None, client: discord.Client
@@ -126,6 +143,9 @@ class App:
             if task is not stop and task.exception() is not None:
                 log.error("%s stopped", task.get_name(), exc_info=task.exception())
         log.info("shutting down")
+        for task in tasks:
+            if task.get_name() == "listener":
+                task.cancel()
         worker_tasks = [t for t in tasks if t.get_name() == "worker"]
         if worker is not None:
             worker.stop()

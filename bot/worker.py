@@ -10,11 +10,13 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from bot.store.jobs import JobRecord, JobStore
+from bot.store.workers import WorkerRegistry
 from generation import (
     ClipTooLargeError,
     EncodedClip,
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # How often a running job checks whether it was cancelled (one primary-key read).
 WATCH_INTERVAL = 0.5
+# How often a worker refreshes its advertisement (see bot.store.workers.STALE_AFTER).
+ANNOUNCE_EVERY = 30.0
 
 
 class Delivery(Protocol):
@@ -64,9 +68,15 @@ def default_worker_name() -> str:
 
 class Worker:
     def __init__(
-        self, store: JobStore, generator: VideoGenerator, delivery: Delivery, options: WorkerOptions
+        self,
+        store: JobStore,
+        registry: WorkerRegistry,
+        generator: VideoGenerator,
+        delivery: Delivery,
+        options: WorkerOptions,
     ) -> None:
         self._store = store
+        self._registry = registry
         self._generator = generator
         self._delivery = delivery
         self._options = options
@@ -87,25 +97,48 @@ class Worker:
 
     async def run(self) -> None:
         self._options.clip_dir.mkdir(parents=True, exist_ok=True)
-        log.info("worker %s loading %s", self.name, self._generator.model_name)
-        await asyncio.to_thread(self._generator.load)
-        log.info("worker %s serving %s", self.name, self._generator.model_name)
-        while not self._stopping.is_set():
-            job: JobRecord | None
-            try:
-                for dead in await self._store.abandoned(self._options.max_attempts):
-                    await self._report_failure(dead, dead.error or "the worker stopped")
-                job = await self._store.claim(
-                    self.name, self._options.lease_seconds, self._options.max_attempts
-                )
-            except Exception:
-                log.exception("could not reach the job store; retrying")
-                job = None
-            if job is None:
-                await self._idle()
-                continue
-            await self.process(job)
-            self.jobs_done += 1
+        # Advertise first: members are told their model is served while it loads.
+        announced = await self._announce()
+        try:
+            log.info("worker %s loading %s", self.name, self._generator.model_name)
+            await asyncio.to_thread(self._generator.load)
+            log.info("worker %s serving %s", self.name, self._generator.model_name)
+            while not self._stopping.is_set():
+                if time.monotonic() - announced > ANNOUNCE_EVERY:
+                    announced = await self._announce()
+                await self._step()
+        finally:
+            with contextlib.suppress(Exception):
+                await self._registry.retire(self.name)
+
+    @property
+    def models(self) -> frozenset[str]:
+        return frozenset({self._generator.model_name})
+
+    async def _announce(self) -> float:
+        try:
+            await self._registry.announce(self.name, self.models)
+        except Exception:
+            log.exception("could not advertise this worker")
+        return time.monotonic()
+
+    async def _step(self) -> None:
+        """Run one job, or wait for one."""
+        job: JobRecord | None
+        try:
+            for dead in await self._store.abandoned(self._options.max_attempts):
+                await self._report_failure(dead, dead.error or "the worker stopped")
+            job = await self._store.claim(
+                self.name, self._options.lease_seconds, self._options.max_attempts, self.models
+            )
+        except Exception:
+            log.exception("could not reach the job store; retrying")
+            job = None
+        if job is None:
+            await self._idle()
+            return
+        await self.process(job)
+        self.jobs_done += 1
 
     async def _idle(self) -> None:
         self._wake.clear()

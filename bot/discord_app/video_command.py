@@ -13,14 +13,23 @@ from bot.discord_app.job_commands import cancel_view
 from bot.discord_app.refusals import describe
 from bot.limits import Limits, Refusal
 from bot.store.jobs import JobStore, NewJob
+from bot.store.workers import WorkerRegistry
 from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
 
 log = logging.getLogger(__name__)
 
 
 class VideoCommand:
-    def __init__(self, store: JobStore, model: str, limits: Limits, on_submitted: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        registry: WorkerRegistry,
+        model: str,
+        limits: Limits,
+        on_submitted: Callable[[], None],
+    ) -> None:
         self._store = store
+        self._registry = registry
         self._model = model
         self._limits = limits
         self._on_submitted = on_submitted
@@ -84,10 +93,10 @@ class VideoCommand:
             await self._refuse_privately(interaction, describe(submitted))
             return
         job = submitted.job
-        message = await interaction.edit_original_response(
-            content=status.queued(job.id, submitted.position, submitted.queue_length),
-            view=cancel_view(job.id),
-        )
+        text = status.queued(job.id, submitted.position, submitted.queue_length)
+        if not await self._registry.serving(job.model):
+            text += "\nNo worker is serving this model right now; the job will start as soon as one is."
+        message = await interaction.edit_original_response(content=text, view=cancel_view(job.id))
         await self._store.set_status_message(job.id, message.id)
         # Wake the worker only now, so its status edits never race the "queued" one.
         self._on_submitted()

@@ -35,6 +35,7 @@ from bot.limits import (
     first_exceeded,
 )
 from bot.store.base import StoreBase
+from bot.store.notify import NOTIFY_SQL
 from bot.store.schema import EPOCH, Ban, BlockedTerm, FairGuild, FairMember, Job, JobState, LimitOverride
 
 
@@ -155,6 +156,7 @@ class JobStore(StoreBase):
                 session.add(row)
                 await session.flush()
                 await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
+                await self._notify(session, row.model)
                 position, length = await self._position(session, row)
                 return Submitted(JobRecord.from_row(row), position, length)
         except IntegrityError:
@@ -188,6 +190,10 @@ class JobStore(StoreBase):
                 row.finished_at = now
                 await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
             return [JobRecord.from_row(row) for row in rows]
+
+    async def _notify(self, session: AsyncSession, model: str) -> None:
+        if self._postgres:  # delivered when the transaction commits
+            await session.execute(text(NOTIFY_SQL), {"model": model})
 
     async def _lock_guild(self, session: AsyncSession, guild_id: int) -> None:
         if self._postgres:
@@ -551,6 +557,7 @@ class JobStore(StoreBase):
             row.started_at = None
             row.attempts -= 1
             await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
+            await self._notify(session, row.model)
             return True
 
     async def cancel(self, job_id: int, guild_id: int, user_id: int, moderator: bool = False) -> Cancelled:

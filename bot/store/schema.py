@@ -209,3 +209,14 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_audit_log_guild_id", "guild_id", "id"),)
+
+
+class WorkerRow(Base):
+    """A worker's advertisement: the models it serves, refreshed while it runs."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    models: Mapped[list[str]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

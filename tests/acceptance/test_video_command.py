@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,51 @@ async def test_a_separate_worker_process_renders_and_posts(
         assert "delivered as message" in (worker_dir / "bot.log").read_text()
         assert "delivered as message" not in (tmp_path / "bot.log").read_text()
         assert len(discord.of_route("channel_message")) == 1
+
+
+async def test_postgres_notifications_wake_an_idle_worker_at_once(
+    tiny_wan: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    async with DiscordStandIn() as discord:
+        bot_only = bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__EMBEDDED="false")
+        # Polling alone would take a minute: only the notification can start the job within the wait below.
+        slow_polling = bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__POLL_INTERVAL="60")
+        worker_dir = tmp_path / "worker"
+        worker_dir.mkdir()
+        async with (
+            bot_process(discord, bot_only, tmp_path),
+            bot_process(discord, slow_polling, worker_dir, "worker"),
+        ):
+            for _ in range(200):
+                if "listening for new jobs" in (worker_dir / "bot.log").read_text():
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)  # the worker has made its first claim and is idle
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a dog", seed=9))
+            posted = await discord.wait_for(_posted, 30, "clip from a worker woken by NOTIFY")
+            assert posted.files
+
+
+async def test_two_worker_processes_post_every_clip_exactly_once(
+    tiny_wan: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    async with DiscordStandIn() as discord:
+        bot_only = bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__EMBEDDED="false")
+        dirs = [tmp_path / "w1", tmp_path / "w2"]
+        for d in dirs:
+            d.mkdir()
+        workers = [bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__NAME=d.name) for d in dirs]
+        async with (
+            bot_process(discord, bot_only, tmp_path),
+            bot_process(discord, workers[0], dirs[0], "worker"),
+            bot_process(discord, workers[1], dirs[1], "worker"),
+        ):
+            for i in range(6):
+                await discord.interact(discord.slash_command("video", MEMBER + i, prompt=f"cat {i}"))
+            for _ in range(600):
+                if len([m for m in discord.channel_messages() if m["attachments"]]) >= 6:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1)
+        titles = [m["embeds"][0]["title"] for m in discord.channel_messages() if m["attachments"]]
+        assert sorted(titles) == sorted(f"Job #{i}" for i in range(1, 7))
