@@ -10,10 +10,12 @@ import discord
 from discord import app_commands
 
 from bot.blocklist import MAX_TERM
+from bot.discord_app import status
 from bot.discord_app.job_commands import is_moderator
 from bot.discord_app.safe_text import quote_user_text
+from bot.discord_app.status_message import edit_status
 from bot.limits import LimitLayer, Limits
-from bot.store.jobs import JobStore
+from bot.store.jobs import JobRecord, JobStore
 from bot.store.moderation import ModerationStore
 
 Count = app_commands.Range[int, 0, 10_000]
@@ -123,6 +125,7 @@ class ModerationCommands:
                 interaction,
                 f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
             )
+            await self._mark_cancelled(interaction, purged)
 
         @group.command(name="unban", description="Let a member use /video again")
         async def unban(interaction: discord.Interaction, user: discord.Member) -> None:
@@ -151,6 +154,7 @@ class ModerationCommands:
                 user.id if user else None,
             )
             await self._reply(interaction, f"Cancelled {len(purged)} of {whose} queued job(s).")
+            await self._mark_cancelled(interaction, purged)
 
         @blocklist.command(name="add", description="Refuse prompts that contain this term")
         async def blocklist_add(
@@ -213,6 +217,12 @@ class ModerationCommands:
             "Only members with the Manage Server permission can use `/videomod`.", ephemeral=True
         )
         return True
+
+    @staticmethod
+    async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:
+        """Tell each purged job's status message, after the moderator has their answer."""
+        for job in jobs:
+            await edit_status(interaction.client, job, status.cancelled(job.id, "a moderator"), view=None)
 
     @staticmethod
     async def _reply(interaction: discord.Interaction, text: str) -> None:

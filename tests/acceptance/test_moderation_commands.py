@@ -84,6 +84,15 @@ async def test_moderators_shape_limits_block_terms_and_see_the_audit(
 
             banned = await _ask(discord, mod("ban", user=MEMBER, reason="**spam**"))
             assert "can no longer" in _text(banned) and "1 queued job" in _text(banned)
+            # The purged job's status message says what happened to it.
+            await discord.wait_for(
+                lambda r: (
+                    r.route == "webhook_edit"
+                    and first["token"] in r.path
+                    and "cancelled by a moderator" in (r.json or {}).get("content", "")
+                ),
+                10,
+            )
             refused = await _ask(discord, discord.slash_command("video", MEMBER, prompt="a bird"))
             assert (
                 _private(refused) and "stopped you" in _text(refused) and "\\*\\*spam\\*\\*" in _text(refused)
