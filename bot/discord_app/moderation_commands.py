@@ -71,9 +71,9 @@ class ModerationCommands:
             user: discord.Member | None = None,
             role: discord.Role | None = None,
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            await self.show_limits(interaction, user, role)
+            await self.show_limits(interaction, guild_id, user, role)
 
         @limits.command(name="set", description="Set limits for a member, a role, or (neither) the server")
         @app_commands.describe(max_pending="Jobs queued or rendering at once (0: no limit)")
@@ -86,10 +86,10 @@ class ModerationCommands:
             per_day: Count | None = None,
             server_per_day: Count | None = None,
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
             layer = LimitLayer(max_pending, per_hour, per_day, server_per_day)
-            await self.set_limits(interaction, user, role, layer)
+            await self.set_limits(interaction, guild_id, user, role, layer)
 
         @limits.command(name="reset", description="Remove the limits set for a member, a role, or the server")
         async def limits_reset(
@@ -97,15 +97,14 @@ class ModerationCommands:
             user: discord.Member | None = None,
             role: discord.Role | None = None,
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
             scope, target, label = _target(user, role)
-            removed = await self._jobs.reset_limits(interaction.guild_id, scope, target)
+            removed = await self._jobs.reset_limits(guild_id, scope, target)
             if removed:
                 target_user, words = _audit_target(user, role)
                 await self._moderation.record(
-                    interaction.guild_id, interaction.user.id, "limits reset", words, target_user
+                    guild_id, interaction.user.id, "limits reset", words, target_user
                 )
             await self._reply(
                 interaction, f"Limits for {label} reset." if removed else f"{label} had no limits of its own."
@@ -115,12 +114,11 @@ class ModerationCommands:
         async def ban(
             interaction: discord.Interaction, user: discord.Member, reason: str | None = None
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
             reason = reason[:300] if reason else None
-            await self._moderation.ban(interaction.guild_id, user.id, reason, interaction.user.id)
-            purged = await self._jobs.purge(interaction.guild_id, user.id)
+            await self._moderation.ban(guild_id, user.id, reason, interaction.user.id)
+            purged = await self._jobs.purge(guild_id, user.id)
             await self._reply(
                 interaction,
                 f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
@@ -129,10 +127,9 @@ class ModerationCommands:
 
         @group.command(name="unban", description="Let a member use /video again")
         async def unban(interaction: discord.Interaction, user: discord.Member) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            removed = await self._moderation.unban(interaction.guild_id, user.id, interaction.user.id)
+            removed = await self._moderation.unban(guild_id, user.id, interaction.user.id)
             await self._reply(
                 interaction, f"<@{user.id}> " + ("may use `/video` again." if removed else "was not banned.")
             )
@@ -141,13 +138,12 @@ class ModerationCommands:
             name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
         )
         async def purge(interaction: discord.Interaction, user: discord.Member | None = None) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            purged = await self._jobs.purge(interaction.guild_id, user.id if user else None)
+            purged = await self._jobs.purge(guild_id, user.id if user else None)
             whose = f"<@{user.id}>'s" if user else "all"
             await self._moderation.record(
-                interaction.guild_id,
+                guild_id,
                 interaction.user.id,
                 "purge",
                 f"{len(purged)} job(s)",
@@ -160,10 +156,9 @@ class ModerationCommands:
         async def blocklist_add(
             interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            added = await self._moderation.add_term(interaction.guild_id, term, interaction.user.id)
+            added = await self._moderation.add_term(guild_id, term, interaction.user.id)
             shown = quote_user_text(term)
             if added is None:
                 text = "The blocklist is full (200 terms); remove one first."
@@ -175,10 +170,9 @@ class ModerationCommands:
         async def blocklist_remove(
             interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
         ) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            removed = await self._moderation.remove_term(interaction.guild_id, term, interaction.user.id)
+            removed = await self._moderation.remove_term(guild_id, term, interaction.user.id)
             shown = quote_user_text(term)
             await self._reply(
                 interaction, f"Unblocked “{shown}”." if removed else f"“{shown}” was not blocked."
@@ -186,19 +180,17 @@ class ModerationCommands:
 
         @blocklist.command(name="list", description="Show the blocked terms")
         async def blocklist_list(interaction: discord.Interaction) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            terms = await self._moderation.terms(interaction.guild_id)
+            terms = await self._moderation.terms(guild_id)
             text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
             await self._reply(interaction, text[:1900])
 
         @group.command(name="audit", description="Recent moderator actions in this server")
         async def audit(interaction: discord.Interaction) -> None:
-            if await self._deny(interaction):
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
-            assert interaction.guild_id is not None
-            entries = await self._moderation.audit(interaction.guild_id)
+            entries = await self._moderation.audit(guild_id)
             lines = [
                 f"{discord.utils.format_dt(e.created_at, 'R')} <@{e.moderator_id}> {e.action}"
                 + (f" <@{e.target_user_id}>" if e.target_user_id else "")
@@ -210,13 +202,14 @@ class ModerationCommands:
         tree.add_command(group)
 
     @staticmethod
-    async def _deny(interaction: discord.Interaction) -> bool:
-        if is_moderator(interaction):
-            return False
+    async def _guild_or_deny(interaction: discord.Interaction) -> int | None:
+        """The server's id for a moderator; for anyone else, a private refusal and None."""
+        if is_moderator(interaction) and interaction.guild_id is not None:
+            return interaction.guild_id
         await interaction.response.send_message(
             "Only members with the Manage Server permission can use `/videomod`.", ephemeral=True
         )
-        return True
+        return None
 
     @staticmethod
     async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:
@@ -229,18 +222,19 @@ class ModerationCommands:
         await interaction.response.send_message(text, ephemeral=True)
 
     async def show_limits(
-        self, interaction: discord.Interaction, user: discord.Member | None, role: discord.Role | None
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        user: discord.Member | None,
+        role: discord.Role | None,
     ) -> None:
-        assert interaction.guild_id is not None
         if user is not None:
             roles = [r.id for r in user.roles]
-            effective = await self._jobs.effective_limits(
-                interaction.guild_id, user.id, roles, self._defaults
-            )
+            effective = await self._jobs.effective_limits(guild_id, user.id, roles, self._defaults)
             await self._reply(interaction, f"<@{user.id}> gets {_describe(effective)}.")
             return
         scope, target, label = _target(None, role)
-        overrides = {(s, t): layer for s, t, layer in await self._jobs.limit_overrides(interaction.guild_id)}
+        overrides = {(s, t): layer for s, t, layer in await self._jobs.limit_overrides(guild_id)}
         own = overrides.get((scope, target))
         text = f"Config defaults: {_describe(self._defaults)}.\n"
         text += f"{label.capitalize() if scope == 'guild' else label}: " + (
@@ -251,11 +245,11 @@ class ModerationCommands:
     async def set_limits(
         self,
         interaction: discord.Interaction,
+        guild_id: int,
         user: discord.Member | None,
         role: discord.Role | None,
         layer: LimitLayer,
     ) -> None:
-        assert interaction.guild_id is not None
         scope, target, label = _target(user, role)
         if layer.is_empty():
             await self._reply(interaction, "Give at least one limit to set, for example `max_pending:3`.")
@@ -268,10 +262,8 @@ class ModerationCommands:
                 interaction, "`server_per_day` is the whole server's total: set it without a member or role."
             )
             return
-        result = await self._jobs.set_limits(interaction.guild_id, scope, target, layer)
+        result = await self._jobs.set_limits(guild_id, scope, target, layer)
         target_user, words = _audit_target(user, role)
         details = f"{words}: {_describe(result)}" if words else _describe(result)
-        await self._moderation.record(
-            interaction.guild_id, interaction.user.id, "limits set", details, target_user
-        )
+        await self._moderation.record(guild_id, interaction.user.id, "limits set", details, target_user)
         await self._reply(interaction, f"Limits for {label}: {_describe(result)}.")

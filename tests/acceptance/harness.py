@@ -14,6 +14,14 @@ from tests.standin import DiscordStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# A render of the tiny model that takes far longer than any test waits: 500 steps on larger frames.
+SLOW_RENDER = {
+    "VIDEOBOT_GENERATION__STEPS": "500",
+    "VIDEOBOT_GENERATION__WIDTH": "256",
+    "VIDEOBOT_GENERATION__HEIGHT": "256",
+    "VIDEOBOT_GENERATION__NUM_FRAMES": "33",
+}
+
 
 def bot_env(standin: DiscordStandIn, model: Path, database_url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOBOT_") and k != "DISCORD_TOKEN"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.acceptance.harness import bot_env, bot_process
+from tests.acceptance.harness import SLOW_RENDER, bot_env, bot_process
 from tests.standin import DiscordStandIn, Recorded
 from tests.standin.payloads import ALL_PERMISSIONS
 
@@ -63,16 +63,7 @@ async def test_cancel_stops_a_running_render_within_a_step(
     tiny_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with DiscordStandIn() as discord:
-        # A long render: 500 steps on larger frames, far longer than this test waits unless cancelling works.
-        env = bot_env(
-            discord,
-            tiny_wan,
-            sqlite_url,
-            VIDEOBOT_GENERATION__STEPS="500",
-            VIDEOBOT_GENERATION__WIDTH="256",
-            VIDEOBOT_GENERATION__HEIGHT="256",
-            VIDEOBOT_GENERATION__NUM_FRAMES="33",
-        )
+        env = bot_env(discord, tiny_wan, sqlite_url, **SLOW_RENDER)
         async with bot_process(discord, env, tmp_path):
             await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat"))
             await discord.wait_for(

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.schema import JobState
-from tests.acceptance.harness import bot_env, bot_process
+from tests.acceptance.harness import SLOW_RENDER, bot_env, bot_process
 from tests.standin import DiscordStandIn
 
 MEMBER = 123456789012345678
@@ -35,16 +35,7 @@ async def test_killed_mid_generation_the_job_is_rendered_again_and_posted_once(
     tiny_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with DiscordStandIn() as discord:
-        slow = bot_env(
-            discord,
-            tiny_wan,
-            sqlite_url,
-            VIDEOBOT_GENERATION__STEPS="500",
-            VIDEOBOT_GENERATION__WIDTH="256",
-            VIDEOBOT_GENERATION__HEIGHT="256",
-            VIDEOBOT_GENERATION__NUM_FRAMES="33",
-            **FAST_RECOVERY,
-        )
+        slow = bot_env(discord, tiny_wan, sqlite_url, **SLOW_RENDER, **FAST_RECOVERY)
         async with bot_process(discord, slow, tmp_path) as proc:
             await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=3))
             await discord.wait_for(
