@@ -101,13 +101,17 @@ class App:
             if worker is not None:
                 worker.wake()
 
+        def job_cancelled(job_id: int) -> None:
+            if worker is not None:
+                worker.cancelled(job_id)
+
         limits = Limits(**self.settings.limits.model_dump())
         client = VideoBot(
             [
                 VideoCommand(self.store, self.registry, generator.model_name, limits, wake_worker),
                 ModerationCommands(self.store, ModerationStore(self.engine), limits),
             ],
-            JobCommands(self.store, generator.model_name),
+            JobCommands(self.store, generator.model_name, job_cancelled),
             self.settings.discord.command_guilds,
         )
         if self.settings.worker.embedded:

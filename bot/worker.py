@@ -82,6 +82,8 @@ class Worker:
         self._options = options
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        # The job being processed and the event that stops its render.
+        self._running: tuple[int, asyncio.Event] | None = None
         self.jobs_done = 0
 
     @property
@@ -90,6 +92,11 @@ class Worker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def cancelled(self, job_id: int) -> None:
+        """A job was cancelled in this process: stop its render at the end of the current step."""
+        if self._running is not None and self._running[0] == job_id:
+            self._running[1].set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -147,6 +154,7 @@ class Worker:
 
     async def process(self, job: JobRecord) -> None:
         lease_lost = asyncio.Event()
+        self._running = (job.id, lease_lost)
         heartbeat = asyncio.create_task(self._heartbeat(job.id, lease_lost))
         path = self._options.clip_dir / f"job-{job.id}.mp4"
         try:
@@ -183,6 +191,7 @@ class Worker:
                 log.warning("job %d: delivered, but the lease had moved on", job.id)
             log.info("job %d delivered as message %d", job.id, message_id)
         finally:
+            self._running = None
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Self
 
 import discord
@@ -49,9 +50,11 @@ def cancel_view(job_id: int) -> discord.ui.View:
 
 
 class JobCommands:
-    def __init__(self, store: JobStore, model: str) -> None:
+    def __init__(self, store: JobStore, model: str, on_cancelled: Callable[[int], None]) -> None:
         self._store = store
         self._model = model
+        # Tells a worker in this process at once; workers elsewhere notice within their watch interval.
+        self._on_cancelled = on_cancelled
 
     def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
         @tree.command(name="queue", description="Your clips in the queue, and how long the queue is")
@@ -107,6 +110,8 @@ class JobCommands:
             CancelOutcome.ALREADY_FINISHED: f"Job #{job_id} has already finished.",
         }[result.outcome]
         cancelled = result.outcome in (CancelOutcome.CANCELLED_QUEUED, CancelOutcome.CANCELLED_RUNNING)
+        if result.outcome is CancelOutcome.CANCELLED_RUNNING:
+            self._on_cancelled(job_id)
         if cancelled and from_button:
             await interaction.response.edit_message(content=status.cancelled(job_id, who), view=None)
             return
