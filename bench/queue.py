@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bot.limits import Limits
+from bot.limits import Limits, Refusal
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore, NewJob, utcnow
 from bot.store.migrate import upgrade_to_head
@@ -119,6 +119,21 @@ async def _run(url: str, sizes: list[int]) -> list[tuple[int, float, float, floa
     return results
 
 
+async def _race(url: str, attempts: int = 50, max_pending: int = 2) -> int:
+    """Submit ``attempts`` jobs from one member at once under ``max_pending``; return how many got in."""
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    store = JobStore(engine)
+    limits = Limits(max_pending=max_pending, per_hour=0, per_day=0, guild_per_day=0)
+    try:
+        values = [_job_values(10**9 + i) | {"user_id": 42, "guild_id": 4242} for i in range(attempts)]
+        news = [NewJob(**{k: v[k] for k in NewJob.__dataclass_fields__}) for v in values]
+        results = await asyncio.gather(*(store.submit(new, limits) for new in news))
+        return sum(not isinstance(r, Refusal) for r in results)
+    finally:
+        await engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,6 +147,7 @@ def main() -> int:
     print(f"{MEMBERS} members in {GUILDS} servers; {SAMPLES} submits and {SAMPLES} claims per row")
     columns = ("submits/s", "claims/s", "claim p50 ms", "claim p99 ms")
     print(f"{'database':10} {'queued':>8} " + " ".join(f"{c:>13}" for c in columns))
+    races = []
     for database in args.databases:
         with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
             if database == "postgres":
@@ -140,6 +156,11 @@ def main() -> int:
                 url = f"sqlite+aiosqlite:///{Path(tmp) / 'queue.db'}"
             for size, submits, claims, p50, p99 in asyncio.run(_run(url, sorted(args.sizes))):
                 print(f"{database:10} {size:8} {submits:13.0f} {claims:13.0f} {p50:13.2f} {p99:13.2f}")
+            races.append((database, asyncio.run(_race(url))))
+    for database, accepted in races:
+        print(
+            f"race on {database}: 50 simultaneous submits, one member, max_pending=2: {accepted}/50 accepted"
+        )
     return 0
 
 
