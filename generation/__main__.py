@@ -9,6 +9,7 @@ import sys
 import time
 
 from generation.encode import encode_mp4
+from generation.families import FAMILIES
 from generation.generator import RenderRequest, VideoGenerator
 from generation.presets import DEFAULT_PRESET, PRESETS, ModelResolutionError
 
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tiny = sub.add_parser("make-tiny", help="write a tiny random-weight pipeline (offline, for tests)")
     tiny.add_argument("directory")
-    tiny.add_argument("--family", choices=["wan", "ltx"], required=True)
+    tiny.add_argument("--family", choices=sorted(FAMILIES), required=True)
 
     render = sub.add_parser("render", help="render one clip to an MP4 file")
     render.add_argument("prompt")

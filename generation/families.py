@@ -63,7 +63,15 @@ LTX = Family(
     call_kwargs={"decode_timestep": 0.05, "decode_noise_scale": 0.025},
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX)}
+COGVIDEOX = Family(
+    name="cogvideox",
+    pipeline_classes=("CogVideoXPipeline",),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(width=720, height=480, num_frames=49, fps=8, steps=50, guidance=6.0),
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX)}
 
 
 def family_for_pipeline_class(class_name: str) -> Family | None:

@@ -9,7 +9,15 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generation.families import FAMILIES, LTX, WAN, Family, RenderDefaults, family_for_pipeline_class
+from generation.families import (
+    COGVIDEOX,
+    FAMILIES,
+    LTX,
+    WAN,
+    Family,
+    RenderDefaults,
+    family_for_pipeline_class,
+)
 
 # A local model directory may carry its own defaults in this file (``python -m generation make-tiny``
 # writes one); keys are those of RenderDefaults plus "family".
@@ -61,6 +69,20 @@ PRESETS: dict[str, ModelPreset] = {
             family=WAN,
             defaults=WAN.defaults,
             description="Wan 2.1 text-to-video 1.3B: 5 s at 832x480, fits 8 GB cards with offload",
+        ),
+        ModelPreset(
+            name="cogvideox-2b",
+            source="THUDM/CogVideoX-2b",
+            family=COGVIDEOX,
+            defaults=COGVIDEOX.defaults,
+            description="CogVideoX 2B: 6 s at 720x480",
+        ),
+        ModelPreset(
+            name="cogvideox-5b",
+            source="THUDM/CogVideoX-5b",
+            family=COGVIDEOX,
+            defaults=COGVIDEOX.defaults,
+            description="CogVideoX 5B: 6 s at 720x480, better motion, about twice the time of 2B",
         ),
     )
 }

@@ -143,4 +143,48 @@ def _ltx() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 3.0}
 
 
-_BUILDERS = {"wan": _wan, "ltx": _ltx}
+def _cogvideox() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
+
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=4,
+        attention_head_dim=8,
+        in_channels=4,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=_TEXT_DIM,
+        num_layers=1,
+        sample_width=4,
+        sample_height=4,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=226,  # the pipeline's default prompt length
+    )
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    pipe = CogVideoXPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder("t5"),
+        vae=vae,
+        transformer=transformer,
+        scheduler=DDIMScheduler(),
+    )
+    return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 6.0}
+
+
+_BUILDERS = {"wan": _wan, "ltx": _ltx, "cogvideox": _cogvideox}

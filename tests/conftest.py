@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,26 @@ from tests import postgres
 
 
 @pytest.fixture(scope="session")
-def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny(tmp_path_factory.mktemp("tiny-wan"), "wan")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Tiny random-weight pipelines by family, each written once per test session."""
+    built: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in built:
+            built[family] = make_tiny(tmp_path_factory.mktemp(f"tiny-{family}"), family)
+        return built[family]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny(tmp_path_factory.mktemp("tiny-ltx"), "ltx")
+def tiny_wan(tiny_models: Callable[[str], Path]) -> Path:
+    return tiny_models("wan")
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx(tiny_models: Callable[[str], Path]) -> Path:
+    return tiny_models("ltx")
 
 
 @pytest.fixture(scope="session")

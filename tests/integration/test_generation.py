@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from generation import RenderCancelledError, RenderRequest, VideoGenerator
+from generation.families import FAMILIES
 from tests.conftest import ffprobe
 
 
-@pytest.fixture(params=["wan", "ltx"])
-def tiny_model(request: pytest.FixtureRequest) -> Path:
-    return Path(request.getfixturevalue(f"tiny_{request.param}"))
+@pytest.fixture(params=sorted(FAMILIES))
+def tiny_model(request: pytest.FixtureRequest, tiny_models: Callable[[str], Path]) -> Path:
+    return tiny_models(request.param)
 
 
 def test_each_family_renders_frames_of_the_requested_shape(tiny_model: Path) -> None:
