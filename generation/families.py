@@ -71,7 +71,15 @@ COGVIDEOX = Family(
     defaults=RenderDefaults(width=720, height=480, num_frames=49, fps=8, steps=50, guidance=6.0),
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX)}
+MODELSCOPE = Family(
+    name="modelscope",
+    pipeline_classes=("TextToVideoSDPipeline",),
+    frame_step=1,  # any frame count: the UNet's temporal layers have no compression
+    size_multiple=8,
+    defaults=RenderDefaults(width=256, height=256, num_frames=16, fps=8, steps=25, guidance=9.0),
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE)}
 
 
 def family_for_pipeline_class(class_name: str) -> Family | None:

@@ -25,6 +25,10 @@ class RenderCancelledError(Exception):
     """The caller asked to stop; raised after the denoising step in progress."""
 
 
+class _StopRender(Exception):
+    """Raised from a legacy step callback to leave the denoising loop."""
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     prompt: str
@@ -132,14 +136,25 @@ class VideoGenerator:
         steps = defaults.steps
         cancelled_at = 0
 
-        def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        def after_step(step: int) -> bool:
+            """Report progress; True when the render should stop."""
             nonlocal cancelled_at
             if on_step is not None:
                 on_step(step + 1, steps)
             if should_cancel is not None and should_cancel():
                 cancelled_at = step + 1
-                pipe._interrupt = True
+                return True
+            return False
+
+        def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            if after_step(step):
+                pipe._interrupt = True  # the loop ends after this step
             return kwargs
+
+        def legacy_step(step: int, timestep: Any, latents: Any) -> None:
+            # Older pipelines (ModelScope) have no interrupt flag: leave the loop by raising.
+            if after_step(step):
+                raise _StopRender
 
         kwargs: dict[str, Any] = {
             "prompt": request.prompt,
@@ -151,16 +166,24 @@ class VideoGenerator:
             "generator": torch.Generator(device="cpu").manual_seed(request.seed),
             "output_type": "np",
             "callback_on_step_end": step_end,
+            "callback": legacy_step,
+            "callback_steps": 1,
             "frame_rate": defaults.fps,
             **family.call_kwargs,
         }
         if request.negative_prompt and defaults.supports_negative:
             kwargs["negative_prompt"] = request.negative_prompt
         kwargs = {k: v for k, v in kwargs.items() if k in self._call_params}
+        if "callback_on_step_end" in kwargs:
+            kwargs.pop("callback", None)
+            kwargs.pop("callback_steps", None)
 
         started = time.perf_counter()
-        with torch.inference_mode():
-            output = self._pipe(**kwargs)
+        try:
+            with torch.inference_mode():
+                output = self._pipe(**kwargs)
+        except _StopRender:
+            output = None
         elapsed = time.perf_counter() - started
         if cancelled_at:
             raise RenderCancelledError(f"cancelled after step {cancelled_at} of {steps} ({elapsed:.1f}s)")

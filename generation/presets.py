@@ -13,6 +13,7 @@ from generation.families import (
     COGVIDEOX,
     FAMILIES,
     LTX,
+    MODELSCOPE,
     WAN,
     Family,
     RenderDefaults,
@@ -83,6 +84,13 @@ PRESETS: dict[str, ModelPreset] = {
             family=COGVIDEOX,
             defaults=COGVIDEOX.defaults,
             description="CogVideoX 5B: 6 s at 720x480, better motion, about twice the time of 2B",
+        ),
+        ModelPreset(
+            name="modelscope-1.7b",
+            source="ali-vilab/text-to-video-ms-1.7b",
+            family=MODELSCOPE,
+            defaults=MODELSCOPE.defaults,
+            description="ModelScope text-to-video 1.7B: 2 s at 256x256, small and quick, dated look",
         ),
     )
 }

@@ -55,8 +55,8 @@ def test_the_pipeline_is_loaded_once_and_reused(tiny_wan: Path) -> None:
     assert generator._pipe is pipe
 
 
-def test_cancelling_stops_after_the_current_step(tiny_wan: Path) -> None:
-    generator = VideoGenerator(str(tiny_wan), device="cpu")
+def test_cancelling_stops_after_the_current_step(tiny_model: Path) -> None:
+    generator = VideoGenerator(str(tiny_model), device="cpu")
     steps: list[int] = []
     with pytest.raises(RenderCancelledError):
         generator.render(
