@@ -79,7 +79,15 @@ MODELSCOPE = Family(
     defaults=RenderDefaults(width=256, height=256, num_frames=16, fps=8, steps=25, guidance=9.0),
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE)}
+ANIMATEDIFF = Family(
+    name="animatediff",
+    pipeline_classes=("AnimateDiffPipeline",),
+    frame_step=1,  # the motion modules were trained on 16 frames; any count runs
+    size_multiple=8,
+    defaults=RenderDefaults(width=512, height=512, num_frames=16, fps=8, steps=25, guidance=7.5),
+)
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF)}
 
 
 def family_for_pipeline_class(class_name: str) -> Family | None:

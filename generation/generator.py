@@ -68,9 +68,13 @@ class VideoGenerator:
     pipeline on one device runs one clip at a time.
     """
 
-    def __init__(self, model: str, device: str = "auto", overrides: RenderOverrides | None = None) -> None:
+    def __init__(
+        self, model: str | ModelPreset, device: str = "auto", overrides: RenderOverrides | None = None
+    ) -> None:
         self._overrides = overrides or RenderOverrides()
-        self.preset: ModelPreset = resolve_model(model, self._overrides)
+        self.preset: ModelPreset = (
+            model if isinstance(model, ModelPreset) else resolve_model(model, self._overrides)
+        )
         self._device = device
         self._placement: Placement | None = None
         self._pipe: Any = None
@@ -92,11 +96,22 @@ class VideoGenerator:
     def _load_locked(self) -> None:
         if self._pipe is not None:
             return
-        from diffusers import DiffusionPipeline
+        import diffusers
 
         placement = choose_placement(self._device)
         started = time.perf_counter()
-        pipe = DiffusionPipeline.from_pretrained(self.preset.source, dtype=placement.dtype)
+        preset = self.preset
+        extra = {
+            c.name: getattr(diffusers, c.class_name).from_pretrained(c.source, dtype=placement.dtype)
+            for c in preset.components
+        }
+        pipeline_class = getattr(diffusers, preset.pipeline_class or "DiffusionPipeline")
+        pipe = pipeline_class.from_pretrained(preset.source, dtype=placement.dtype, **extra)
+        if preset.scheduler is not None:
+            scheduler_class, overrides = preset.scheduler
+            pipe.scheduler = getattr(diffusers, scheduler_class).from_config(
+                pipe.scheduler.config, **dict(overrides)
+            )
         pipe.to(placement.device)
         pipe.set_progress_bar_config(disable=True)
         self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)

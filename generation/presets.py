@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generation.families import (
+    ANIMATEDIFF,
     COGVIDEOX,
     FAMILIES,
     LTX,
@@ -26,12 +27,26 @@ SIDECAR_NAME = "videobot.json"
 
 
 @dataclass(frozen=True)
+class ExtraComponent:
+    """A pipeline component loaded from its own source, e.g. AnimateDiff's motion adapter."""
+
+    name: str  # the pipeline's argument, e.g. "motion_adapter"
+    class_name: str  # a diffusers class, e.g. "MotionAdapter"
+    source: str
+
+
+@dataclass(frozen=True)
 class ModelPreset:
     name: str
     source: str  # Hub id or local directory handed to from_pretrained
     family: Family
     defaults: RenderDefaults
     description: str = ""
+    # Where the source's own model_index.json names another pipeline (an SD 1.5 base for AnimateDiff).
+    pipeline_class: str | None = None
+    components: tuple[ExtraComponent, ...] = ()
+    # Replace the source's scheduler: (diffusers class, config overrides).
+    scheduler: tuple[str, tuple[tuple[str, object], ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,27 @@ PRESETS: dict[str, ModelPreset] = {
             family=MODELSCOPE,
             defaults=MODELSCOPE.defaults,
             description="ModelScope text-to-video 1.7B: 2 s at 256x256, small and quick, dated look",
+        ),
+        ModelPreset(
+            name="animatediff-sd15",
+            source="stable-diffusion-v1-5/stable-diffusion-v1-5",
+            family=ANIMATEDIFF,
+            defaults=ANIMATEDIFF.defaults,
+            description="AnimateDiff: Stable Diffusion 1.5 with a motion adapter, 2 s at 512x512",
+            pipeline_class="AnimateDiffPipeline",
+            components=(
+                ExtraComponent("motion_adapter", "MotionAdapter", "guoyww/animatediff-motion-adapter-v1-5-2"),
+            ),
+            # The scheduler AnimateDiff's authors recommend for SD 1.5 bases.
+            scheduler=(
+                "DDIMScheduler",
+                (
+                    ("beta_schedule", "linear"),
+                    ("clip_sample", False),
+                    ("timestep_spacing", "linspace"),
+                    ("steps_offset", 1),
+                ),
+            ),
         ),
     )
 }

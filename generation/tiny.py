@@ -258,4 +258,74 @@ def _modelscope() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 32, "height": 32, "num_frames": 8, "fps": 8, "steps": 4, "guidance": 9.0}
 
 
-_BUILDERS = {"wan": _wan, "ltx": _ltx, "cogvideox": _cogvideox, "modelscope": _modelscope}
+def _animatediff() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AnimateDiffPipeline,
+        AutoencoderKL,
+        DDIMScheduler,
+        MotionAdapter,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = _clip_tokenizer()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=_TEXT_DIM,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+        )
+    ).eval()
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=_TEXT_DIM,
+        norm_num_groups=2,
+    )
+    adapter = MotionAdapter(
+        block_out_channels=(8, 16),
+        motion_layers_per_block=1,
+        motion_norm_num_groups=2,
+        motion_num_attention_heads=4,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D"],
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=32,
+    )
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False)
+    pipe = AnimateDiffPipeline(
+        unet=unet,
+        motion_adapter=adapter,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=scheduler,
+        feature_extractor=None,
+        image_encoder=None,
+    )
+    return pipe, {"width": 32, "height": 32, "num_frames": 8, "fps": 8, "steps": 4, "guidance": 7.5}
+
+
+_BUILDERS = {
+    "wan": _wan,
+    "ltx": _ltx,
+    "cogvideox": _cogvideox,
+    "modelscope": _modelscope,
+    "animatediff": _animatediff,
+}

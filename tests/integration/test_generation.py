@@ -12,6 +12,7 @@ import pytest
 
 from generation import RenderCancelledError, RenderRequest, VideoGenerator
 from generation.families import FAMILIES
+from generation.presets import ExtraComponent, ModelPreset, resolve_model
 from tests.conftest import ffprobe
 
 
@@ -89,3 +90,24 @@ def test_command_line_explains_an_unknown_model(tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 2 and "not a preset" in result.stderr
+
+
+def test_a_preset_can_assemble_its_pipeline_from_several_sources(tiny_models: Callable[[str], Path]) -> None:
+    """As AnimateDiff does: a base model, a motion adapter from elsewhere, and its recommended scheduler."""
+    base = tiny_models("animatediff")
+    preset = ModelPreset(
+        name="assembled",
+        source=str(base),
+        family=FAMILIES["animatediff"],
+        defaults=resolve_model(str(base)).defaults,
+        pipeline_class="AnimateDiffPipeline",
+        components=(ExtraComponent("motion_adapter", "MotionAdapter", str(base / "motion_adapter")),),
+        scheduler=("EulerDiscreteScheduler", (("timestep_spacing", "trailing"),)),
+    )
+    generator = VideoGenerator(preset, device="cpu")
+    clip = generator.render(RenderRequest(prompt="a cat", seed=1))
+    assert clip.num_frames == preset.defaults.num_frames
+    pipe = generator._pipe
+    assert type(pipe).__name__ == "AnimateDiffPipeline"
+    assert type(pipe.scheduler).__name__ == "EulerDiscreteScheduler"
+    assert pipe.scheduler.config.timestep_spacing == "trailing"
