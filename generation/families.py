@@ -34,6 +34,12 @@ class Family:
     defaults: RenderDefaults
     # Extra keyword arguments for the pipeline call; the frame rate is passed where the pipeline takes one.
     call_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Image-to-video families need a first frame; some (SVD) take no prompt at all.
+    needs_image: bool = False
+    takes_prompt: bool = True
+    # What the pipeline calls the guidance strength and the frame rate it conditions on.
+    guidance_param: str = "guidance_scale"
+    fps_param: str = "frame_rate"
 
     def fit_frames(self, frames: int) -> int:
         """The nearest valid frame count, at least one latent frame past the first."""
@@ -87,7 +93,33 @@ ANIMATEDIFF = Family(
     defaults=RenderDefaults(width=512, height=512, num_frames=16, fps=8, steps=25, guidance=7.5),
 )
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF)}
+LTX_I2V = Family(
+    name="ltx-i2v",
+    pipeline_classes=("LTXImageToVideoPipeline",),
+    frame_step=LTX.frame_step,
+    size_multiple=LTX.size_multiple,
+    defaults=LTX.defaults,
+    call_kwargs=LTX.call_kwargs,
+    needs_image=True,
+)
+
+SVD = Family(
+    name="svd",
+    pipeline_classes=("StableVideoDiffusionPipeline",),
+    frame_step=1,
+    size_multiple=8,
+    defaults=RenderDefaults(
+        width=1024, height=576, num_frames=25, fps=7, steps=25, guidance=3.0, supports_negative=False
+    ),
+    needs_image=True,
+    takes_prompt=False,
+    guidance_param="max_guidance_scale",
+    fps_param="fps",
+)
+
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, LTX_I2V, SVD)
+}
 
 
 def family_for_pipeline_class(class_name: str) -> Family | None:

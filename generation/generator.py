@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from generation.device import Placement, choose_placement
+from generation.images import fit_image
 from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ class _StopRender(Exception):
     """Raised from a legacy step callback to leave the denoising loop."""
 
 
+class RenderInputError(ValueError):
+    """The request does not suit the model (an image for a text-only model, or none for an image model)."""
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     prompt: str
@@ -37,6 +43,7 @@ class RenderRequest:
     width: int | None = None
     height: int | None = None
     num_frames: int | None = None
+    image: Image.Image | None = None  # the first frame, for image-to-video
 
 
 @dataclass
@@ -88,6 +95,11 @@ class VideoGenerator:
     @property
     def loaded(self) -> bool:
         return self._pipe is not None
+
+    @property
+    def accepts_image(self) -> bool:
+        """Whether renders may start from an image (known once loaded; image families always)."""
+        return self.preset.family.needs_image or "image" in self._call_params
 
     def load(self) -> None:
         with self._lock:
@@ -163,7 +175,9 @@ class VideoGenerator:
 
         def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
             if after_step(step):
-                pipe._interrupt = True  # the loop ends after this step
+                if not hasattr(type(pipe), "interrupt"):
+                    raise _StopRender  # e.g. Stable Video Diffusion never checks the flag
+                pipe._interrupt = True  # the loop ends after this step, and the pipeline tidies up
             return kwargs
 
         def legacy_step(step: int, timestep: Any, latents: Any) -> None:
@@ -171,21 +185,28 @@ class VideoGenerator:
             if after_step(step):
                 raise _StopRender
 
+        if family.needs_image and request.image is None:
+            raise RenderInputError(f"{preset.name} makes video from an image: attach one")
+        if request.image is not None and not self.accepts_image:
+            raise RenderInputError(f"{preset.name} makes video from text only: it cannot use an image")
         kwargs: dict[str, Any] = {
-            "prompt": request.prompt,
             "height": height,
             "width": width,
             "num_frames": num_frames,
             "num_inference_steps": steps,
-            "guidance_scale": defaults.guidance,
+            family.guidance_param: defaults.guidance,
             "generator": torch.Generator(device="cpu").manual_seed(request.seed),
             "output_type": "np",
             "callback_on_step_end": step_end,
             "callback": legacy_step,
             "callback_steps": 1,
-            "frame_rate": defaults.fps,
+            family.fps_param: defaults.fps,
             **family.call_kwargs,
         }
+        if family.takes_prompt:
+            kwargs["prompt"] = request.prompt
+        if request.image is not None:
+            kwargs["image"] = fit_image(request.image, width, height)
         if request.negative_prompt and defaults.supports_negative:
             kwargs["negative_prompt"] = request.negative_prompt
         kwargs = {k: v for k, v in kwargs.items() if k in self._call_params}

@@ -14,7 +14,9 @@ from generation.families import (
     COGVIDEOX,
     FAMILIES,
     LTX,
+    LTX_I2V,
     MODELSCOPE,
+    SVD,
     WAN,
     Family,
     RenderDefaults,
@@ -127,6 +129,21 @@ PRESETS: dict[str, ModelPreset] = {
                     ("steps_offset", 1),
                 ),
             ),
+        ),
+        ModelPreset(
+            name="ltx-video-i2v",
+            source="Lightricks/LTX-Video",
+            family=LTX_I2V,
+            defaults=LTX_I2V.defaults,
+            description="LTX-Video image-to-video: animates an attached image, 5 s at 704x480",
+            pipeline_class="LTXImageToVideoPipeline",
+        ),
+        ModelPreset(
+            name="svd-xt",
+            source="stabilityai/stable-video-diffusion-img2vid-xt",
+            family=SVD,
+            defaults=SVD.defaults,
+            description="Stable Video Diffusion img2vid-xt: animates an attached image, no prompt, 25 frames",
         ),
     )
 }

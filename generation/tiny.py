@@ -95,6 +95,78 @@ def _wan() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 5.0}
 
 
+def _ltx_i2v() -> tuple[Any, dict[str, Any]]:
+    from diffusers import LTXImageToVideoPipeline
+
+    text_to_video, defaults = _ltx()
+    return LTXImageToVideoPipeline(**text_to_video.components), defaults
+
+
+def _svd() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    # GroupNorm's 32 groups set the smallest widths SVD's blocks accept.
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=_TEXT_DIM,
+        num_attention_heads=4,
+        projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
+    )
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        latent_channels=4,
+    )
+    image_encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=_TEXT_DIM,
+            projection_dim=_TEXT_DIM,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=224,  # the pipeline always resizes to CLIP's 224x224
+            intermediate_size=37,
+            patch_size=32,
+        )
+    ).eval()
+    pipe = StableVideoDiffusionPipeline(
+        vae=vae,
+        image_encoder=image_encoder,
+        unet=unet,
+        scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+    )
+    return pipe, {"width": 32, "height": 32, "num_frames": 4, "fps": 7, "steps": 3, "guidance": 3.0}
+
+
 def _ltx() -> tuple[Any, dict[str, Any]]:
     from diffusers import (
         AutoencoderKLLTXVideo,
@@ -328,4 +400,6 @@ _BUILDERS = {
     "cogvideox": _cogvideox,
     "modelscope": _modelscope,
     "animatediff": _animatediff,
+    "ltx-i2v": _ltx_i2v,
+    "svd": _svd,
 }

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from generation import RenderCancelledError, RenderRequest, VideoGenerator
+from generation import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
 from generation.families import FAMILIES
 from generation.presets import ExtraComponent, ModelPreset, resolve_model
 from tests.conftest import ffprobe
@@ -21,9 +22,18 @@ def tiny_model(request: pytest.FixtureRequest, tiny_models: Callable[[str], Path
     return tiny_models(request.param)
 
 
+FIRST_FRAME = Image.new("RGB", (300, 200), (200, 40, 40))
+
+
+def _request(generator: VideoGenerator, **kwargs: object) -> RenderRequest:
+    """A request for the generator's model: image families get a first frame."""
+    image = FIRST_FRAME if generator.preset.family.needs_image else None
+    return RenderRequest(prompt="a cat eating spaghetti", seed=1, image=image, **kwargs)  # type: ignore[arg-type]
+
+
 def test_each_family_renders_frames_of_the_requested_shape(tiny_model: Path) -> None:
     generator = VideoGenerator(str(tiny_model), device="cpu")
-    clip = generator.render(RenderRequest(prompt="a cat eating spaghetti", seed=1, negative_prompt="blurry"))
+    clip = generator.render(_request(generator, negative_prompt="blurry"))
     d = generator.preset.defaults
     assert clip.frames.dtype == np.uint8
     assert clip.frames.shape == (d.num_frames, d.height, d.width, 3)
@@ -61,7 +71,7 @@ def test_cancelling_stops_after_the_current_step(tiny_model: Path) -> None:
     steps: list[int] = []
     with pytest.raises(RenderCancelledError):
         generator.render(
-            RenderRequest(prompt="a cat", seed=1),
+            _request(generator),
             on_step=lambda step, total: steps.append(step),
             should_cancel=lambda: len(steps) >= 1,
         )
@@ -111,3 +121,23 @@ def test_a_preset_can_assemble_its_pipeline_from_several_sources(tiny_models: Ca
     assert type(pipe).__name__ == "AnimateDiffPipeline"
     assert type(pipe.scheduler).__name__ == "EulerDiscreteScheduler"
     assert pipe.scheduler.config.timestep_spacing == "trailing"
+
+
+@pytest.mark.parametrize("family", ["ltx-i2v", "svd"])
+def test_image_to_video_starts_from_the_image(tiny_models: Callable[[str], Path], family: str) -> None:
+    generator = VideoGenerator(str(tiny_models(family)), device="cpu")
+    red = generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME)).frames
+    blue = generator.render(
+        RenderRequest(prompt="a cat", seed=1, image=Image.new("RGB", (300, 200), (40, 40, 200)))
+    ).frames
+    assert not np.array_equal(red, blue)
+    with pytest.raises(RenderInputError, match="from an image"):
+        generator.render(RenderRequest(prompt="a cat", seed=1))
+
+
+def test_a_text_only_model_refuses_an_image(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu")
+    generator.load()
+    assert not generator.accepts_image
+    with pytest.raises(RenderInputError, match="text only"):
+        generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME))
