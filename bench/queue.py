@@ -100,7 +100,7 @@ async def _run(url: str, sizes: list[int]) -> list[tuple[int, float, float, floa
             started = time.perf_counter()
             for i in range(SAMPLES):
                 values = _job_values(next_id + i)
-                new = NewJob(**{k: values[k] for k in NewJob.__dataclass_fields__})
+                new = NewJob(**{k: values[k] for k in NewJob.__dataclass_fields__ if k in values})
                 await store.submit(new, LIMITS)
             submits = SAMPLES / (time.perf_counter() - started)
             next_id += SAMPLES
@@ -127,7 +127,7 @@ async def _race(url: str, attempts: int = 50, max_pending: int = 2) -> int:
     limits = Limits(max_pending=max_pending, per_hour=0, per_day=0, guild_per_day=0)
     try:
         values = [_job_values(10**9 + i) | {"user_id": 42, "guild_id": 4242} for i in range(attempts)]
-        news = [NewJob(**{k: v[k] for k in NewJob.__dataclass_fields__}) for v in values]
+        news = [NewJob(**{k: v[k] for k in NewJob.__dataclass_fields__ if k in v}) for v in values]
         results = await asyncio.gather(*(store.submit(new, limits) for new in news))
         return sum(not isinstance(r, Refusal) for r in results)
     finally:

@@ -26,6 +26,7 @@ from bot.store.notify import listen_forever, supports_notify
 from bot.store.workers import WorkerRegistry
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
+from generation.presets import takes_image
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class App:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    def _generator(self) -> VideoGenerator:
+    def _generators(self) -> list[VideoGenerator]:
+        """The text model first, then the image model when it is another one. Nothing loads yet."""
         g = self.settings.generation
         overrides = RenderOverrides(
             width=g.width,
@@ -57,9 +59,18 @@ class App:
             steps=g.steps,
             guidance=g.guidance,
         )
-        return VideoGenerator(g.model, device=g.device, overrides=overrides)
+        generators = [VideoGenerator(g.model, device=g.device, overrides=overrides)]
+        if g.image_model and g.image_model != g.model:
+            generators.append(VideoGenerator(g.image_model, device=g.device))
+        return generators
 
-    def _worker(self, generator: VideoGenerator, client: discord.Client) -> Worker:
+    def _image_model(self, generators: list[VideoGenerator]) -> str | None:
+        """The model that animates attached images, or None when this bot offers none."""
+        if self.settings.generation.image_model:
+            return generators[-1].model_name
+        return generators[0].model_name if takes_image(generators[0].preset) else None
+
+    def _worker(self, generators: list[VideoGenerator], client: discord.Client) -> Worker:
         w = self.settings.worker
         options = WorkerOptions(
             name=w.name or default_worker_name(),
@@ -68,7 +79,7 @@ class App:
             max_attempts=w.max_attempts,
             clip_dir=Path(w.clip_dir),
         )
-        return Worker(self.store, self.registry, generator, DiscordDelivery(client), options)
+        return Worker(self.store, self.registry, generators, DiscordDelivery(client), options)
 
     def _start_worker(self, worker: Worker) -> list[asyncio.Task[None]]:
         """The worker's loop, and on PostgreSQL a listener that wakes it as soon as a job is queued."""
@@ -94,7 +105,8 @@ class App:
         """The gateway client, plus an embedded worker unless ``worker.embedded`` is false."""
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
         await self.migrate()
-        generator = self._generator()
+        generators = self._generators()
+        model = generators[0].model_name
         worker: Worker | None = None
 
         def wake_worker() -> None:
@@ -108,14 +120,16 @@ class App:
         limits = Limits(**self.settings.limits.model_dump())
         client = VideoBot(
             [
-                VideoCommand(self.store, self.registry, generator.model_name, limits, wake_worker),
+                VideoCommand(
+                    self.store, self.registry, model, self._image_model(generators), limits, wake_worker
+                ),
                 ModerationCommands(self.store, ModerationStore(self.engine), limits),
             ],
-            JobCommands(self.store, generator.model_name, job_cancelled),
+            JobCommands(self.store, model, job_cancelled),
             self.settings.discord.command_guilds,
         )
         if self.settings.worker.embedded:
-            worker = self._worker(generator, client)
+            worker = self._worker(generators, client)
         self._install_signal_handlers()
         async with client:
             await client.login(token)
@@ -131,7 +145,7 @@ class App:
         client = discord.Client(
             intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
         )
-        worker = self._worker(self._generator(), client)
+        worker = self._worker(self._generators(), client)
         self._install_signal_handlers()
         async with client:
             await client.login(token)

@@ -54,6 +54,7 @@ class DatabaseSettings(_Section):
 
 class GenerationSettings(_Section):
     model: str = "ltx-video-distilled"
+    image_model: str = ""
     device: str = "auto"
     width: int | None = Field(default=None, gt=0, le=4096)
     height: int | None = Field(default=None, gt=0, le=4096)

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from PIL import Image
 
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.workers import WorkerRegistry
@@ -21,6 +25,7 @@ from generation import (
     ClipTooLargeError,
     EncodedClip,
     RenderCancelledError,
+    RenderInputError,
     RenderRequest,
     VideoGenerator,
     encode_mp4,
@@ -71,13 +76,14 @@ class Worker:
         self,
         store: JobStore,
         registry: WorkerRegistry,
-        generator: VideoGenerator,
+        generators: Sequence[VideoGenerator],
         delivery: Delivery,
         options: WorkerOptions,
     ) -> None:
         self._store = store
         self._registry = registry
-        self._generator = generator
+        # One pipeline per model this worker serves, each loaded once.
+        self._generators = {g.model_name: g for g in generators}
         self._delivery = delivery
         self._options = options
         self._wake = asyncio.Event()
@@ -107,9 +113,10 @@ class Worker:
         # Advertise first: members are told their model is served while it loads.
         announced = await self._announce()
         try:
-            log.info("worker %s loading %s", self.name, self._generator.model_name)
-            await asyncio.to_thread(self._generator.load)
-            log.info("worker %s serving %s", self.name, self._generator.model_name)
+            for model, generator in self._generators.items():
+                log.info("worker %s loading %s", self.name, model)
+                await asyncio.to_thread(generator.load)
+            log.info("worker %s serving %s", self.name, ", ".join(self._generators))
             while not self._stopping.is_set():
                 if time.monotonic() - announced > ANNOUNCE_EVERY:
                     announced = await self._announce()
@@ -120,7 +127,7 @@ class Worker:
 
     @property
     def models(self) -> frozenset[str]:
-        return frozenset({self._generator.model_name})
+        return frozenset(self._generators)
 
     async def _announce(self) -> float:
         try:
@@ -169,6 +176,9 @@ class Worker:
                 else:
                     log.info("job %d: generation stopped (cancelled, or lease lost) %s", job.id, exc)
                 return
+            except RenderInputError as exc:
+                await self._fail(job, f"the video model could not use this request: {exc}")
+                return
             except ClipTooLargeError:
                 await self._fail(
                     job, "the clip could not be made small enough for this server's upload limit"
@@ -211,12 +221,21 @@ class Worker:
         return True
 
     async def _render(self, job: JobRecord, path: Path, lease_lost: asyncio.Event) -> tuple[EncodedClip, str]:
-        request = RenderRequest(prompt=job.prompt, seed=job.seed, negative_prompt=job.negative_prompt)
+        image = None
+        if job.options.get("image"):
+            png = await self._store.image(job.id)
+            if png is None:
+                raise RenderInputError("its image is missing")
+            image = Image.open(io.BytesIO(png)).convert("RGB")
+        request = RenderRequest(
+            prompt=job.prompt, seed=job.seed, negative_prompt=job.negative_prompt, image=image
+        )
 
         def should_stop() -> bool:
             return lease_lost.is_set() or self._stopping.is_set()
 
-        clip = await asyncio.to_thread(self._generator.render, request, None, should_stop)
+        generator = self._generators[job.model]
+        clip = await asyncio.to_thread(generator.render, request, None, should_stop)
         metadata = {
             "title": job.prompt,
             "comment": f"AI-generated video. Model: {clip.model}. Seed: {clip.seed}. Prompt: {job.prompt}",

@@ -74,12 +74,13 @@ PRESETS: dict[str, ModelPreset] = {
             name="ltx-video-distilled",
             source="Lightricks/LTX-Video-0.9.7-distilled",
             family=LTX,
+            pipeline_class="LTXConditionPipeline",
             # Distilled checkpoints run a handful of steps without classifier-free guidance, so the
             # negative prompt has no effect.
             defaults=RenderDefaults(
                 width=768, height=512, num_frames=97, fps=24, steps=8, guidance=1.0, supports_negative=False
             ),
-            description="LTX-Video 0.9.7 distilled: the fastest, 4 s at 768x512",
+            description="LTX-Video 0.9.7 distilled: the fastest, 4 s at 768x512; also animates an image",
         ),
         ModelPreset(
             name="wan2.1-t2v-1.3b",
@@ -150,6 +151,16 @@ PRESETS: dict[str, ModelPreset] = {
 
 DEFAULT_PRESET = "ltx-video-distilled"
 
+# Pipelines whose call takes a first frame (optional for LTXConditionPipeline, required for the others).
+IMAGE_PIPELINES = frozenset(
+    {"LTXConditionPipeline", "LTXImageToVideoPipeline", "StableVideoDiffusionPipeline"}
+)
+
+
+def takes_image(preset: ModelPreset) -> bool:
+    """Whether the model can start a clip from an attached image."""
+    return preset.family.needs_image or preset.pipeline_class in IMAGE_PIPELINES
+
 
 class ModelResolutionError(ValueError):
     """The model reference cannot be used; the message says why and what to do."""
@@ -216,7 +227,13 @@ def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:
             defaults = replace(defaults, **data)
         except (ValueError, TypeError) as exc:
             raise ModelResolutionError(f"{sidecar} is not valid: {exc}") from exc
-    return ModelPreset(name=str(path), source=str(path), family=family, defaults=overrides.apply(defaults))
+    return ModelPreset(
+        name=str(path),
+        source=str(path),
+        family=family,
+        defaults=overrides.apply(defaults),
+        pipeline_class=class_name,
+    )
 
 
 _UNKNOWN = Family(

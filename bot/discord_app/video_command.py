@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -15,6 +16,10 @@ from bot.limits import Limits, Refusal
 from bot.store.jobs import JobStore, NewJob
 from bot.store.workers import WorkerRegistry
 from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
+from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
+
+# Stored first frames are scaled to fit this; every preset's frames are smaller.
+MAX_STORED_SIDE = 1536
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +30,14 @@ class VideoCommand:
         store: JobStore,
         registry: WorkerRegistry,
         model: str,
+        image_model: str | None,
         limits: Limits,
         on_submitted: Callable[[], None],
     ) -> None:
         self._store = store
         self._registry = registry
         self._model = model
+        self._image_model = image_model
         self._limits = limits
         self._on_submitted = on_submitted
 
@@ -41,17 +48,24 @@ class VideoCommand:
             prompt="What should happen in the clip",
             negative="What to keep out of the clip (optional)",
             seed="Same seed and prompt give the same clip (optional)",
+            image="An image to bring to life as the first frame (optional)",
         )
         async def video(
             interaction: discord.Interaction,
             prompt: app_commands.Range[str, 1, MAX_PROMPT],
             negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
             seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+            image: discord.Attachment | None = None,
         ) -> None:
-            await self.handle(interaction, prompt, negative, seed)
+            await self.handle(interaction, prompt, negative, seed, image)
 
     async def handle(
-        self, interaction: discord.Interaction, prompt: str, negative: str | None, seed: int | None
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        negative: str | None,
+        seed: int | None,
+        image: discord.Attachment | None = None,
     ) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
@@ -61,8 +75,22 @@ class VideoCommand:
         except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
+        problem = self._image_problem(image)
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
+            return
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
+        image_png = None
+        if image is not None:
+            try:
+                image_png = await asyncio.to_thread(first_frame_png, await image.read())
+            except (ImageRejectedError, discord.HTTPException) as exc:
+                reason = (
+                    str(exc) if isinstance(exc, ImageRejectedError) else "The image could not be downloaded."
+                )
+                await self._refuse_privately(interaction, f"{reason} Nothing was queued.")
+                return
         try:
             submitted = await self._store.submit(
                 NewJob(
@@ -75,8 +103,10 @@ class VideoCommand:
                     prompt=request.prompt,
                     negative_prompt=request.negative_prompt,
                     seed=request.seed,
-                    model=self._model,
+                    model=self._image_model if image_png is not None and self._image_model else self._model,
                     max_bytes=interaction.filesize_limit,
+                    options={"image": True} if image_png is not None else {},
+                    image_png=image_png,
                 ),
                 defaults=self._limits,
                 role_ids=[role.id for role in getattr(interaction.user, "roles", [])],
@@ -107,3 +137,21 @@ class VideoCommand:
         """Replace the public "thinking…" reply with a message only the member sees."""
         await interaction.delete_original_response()
         await interaction.followup.send(message, ephemeral=True)
+
+    def _image_problem(self, image: discord.Attachment | None) -> str | None:
+        """What is wrong with an attachment that can be told before downloading it."""
+        if image is None:
+            return None
+        if self._image_model is None:
+            return "This bot's model makes clips from text only, so it cannot use an image. Try without one."
+        if image.size > MAX_IMAGE_BYTES:
+            limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
+            return f"The image is larger than {limit_mb} MB; please attach a smaller one."
+        return None
+
+
+def first_frame_png(data: bytes) -> bytes:
+    """Check an uploaded image and keep it, no larger than a frame needs, as PNG."""
+    image = load_image(data)
+    image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE))
+    return encode_png(image)

@@ -36,7 +36,17 @@ from bot.limits import (
 )
 from bot.store.base import StoreBase
 from bot.store.notify import NOTIFY_SQL
-from bot.store.schema import EPOCH, Ban, BlockedTerm, FairGuild, FairMember, Job, JobState, LimitOverride
+from bot.store.schema import (
+    EPOCH,
+    Ban,
+    BlockedTerm,
+    FairGuild,
+    FairMember,
+    Job,
+    JobImage,
+    JobState,
+    LimitOverride,
+)
 
 
 def utcnow() -> datetime:
@@ -57,6 +67,8 @@ class NewJob:
     max_bytes: int
     negative_prompt: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # The first frame (PNG) for image-to-video; stored beside the job, not in it.
+    image_png: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +160,15 @@ class JobStore(StoreBase):
                             await self._frees_at(session, new, exceeded, limits, usage, now),
                         )
                 row = Job(
-                    **{f.name: getattr(new, f.name) for f in fields(new)},
+                    **{f.name: getattr(new, f.name) for f in fields(new) if f.name != "image_png"},
                     state=JobState.QUEUED,
                     attempts=0,
                     created_at=now,
                 )
                 session.add(row)
                 await session.flush()
+                if new.image_png is not None:
+                    session.add(JobImage(job_id=row.id, png=new.image_png))
                 await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
                 await self._notify(session, row.model)
                 position, length = await self._position(session, row)
@@ -312,6 +326,11 @@ class JobStore(StoreBase):
             return await self._limits(session, guild_id, user_id, role_ids, defaults)
 
     # -- reading ------------------------------------------------------------------------------------
+    async def image(self, job_id: int) -> bytes | None:
+        async with self._transaction() as session:
+            row = await session.get(JobImage, job_id)
+            return row.png if row else None
+
     async def get(self, job_id: int) -> JobRecord | None:
         async with self._transaction() as session:
             row = await session.get(Job, job_id)

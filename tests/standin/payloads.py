@@ -150,6 +150,7 @@ def slash_command(
     option_types: dict[str, int] | None = None,
     subcommand: tuple[str, ...] = (),
     users: dict[str, int] | None = None,
+    attachments: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
 
@@ -164,9 +165,12 @@ def slash_command(
 
     leaf = [{"name": k, "type": option_types.get(k, kind(v)), "value": v} for k, v in options.items()]
     leaf += [{"name": k, "type": 6, "value": str(v)} for k, v in users.items()]
+    attachments = attachments or {}
+    leaf += [{"name": k, "type": 11, "value": a["id"]} for k, a in attachments.items()]
     for depth, name_ in reversed(list(enumerate(subcommand))):
         leaf = [{"name": name_, "type": 1 if depth == len(subcommand) - 1 else 2, "options": leaf}]
     resolved = {
+        "attachments": {a["id"]: a for a in attachments.values()},
         "users": {str(v): user(v, f"member{v}") for v in users.values()},
         "members": {
             str(v): {

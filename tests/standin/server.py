@@ -68,6 +68,7 @@ class DiscordStandIn:
         # route name -> seconds to wait, after acting on a request, before answering it (a crash window)
         self.hold: dict[str, float] = {}
         self._nonces: dict[tuple[int, str], int] = {}  # (channel, nonce) -> message id
+        self.uploads: dict[str, bytes] = {}  # attachment id -> what a member uploaded
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -81,6 +82,7 @@ class DiscordStandIn:
     async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{id}/{filename}", self._serve_attachment)
         routes: list[tuple[str, str, str]] = [
             ("GET", "/users/@me", "me"),
             ("GET", "/oauth2/applications/@me", "application"),
@@ -152,6 +154,11 @@ class DiscordStandIn:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
         extra = {k: options.pop(k) for k in ("permissions", "subcommand", "users") if k in options}
+        files = options.pop("files", {})
+        if files:
+            extra["attachments"] = {
+                name: self.upload(filename, data) for name, (filename, data) in files.items()
+            }
         return payloads.slash_command(
             app_id=self.app_id,
             guild_id=guild_id,
@@ -178,6 +185,26 @@ class DiscordStandIn:
         )
         self._original[payload["token"]] = message_id  # UPDATE_MESSAGE edits the clicked message
         return payload
+
+    def upload(self, filename: str, data: bytes) -> dict[str, Any]:
+        """Keep a member's attachment where its URL points, and describe it as Discord would."""
+        attachment_id = str(payloads.snowflake())
+        self.uploads[attachment_id] = data
+        url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+        return {
+            "id": attachment_id,
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": "image/png" if filename.endswith(".png") else "application/octet-stream",
+        }
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        data = self.uploads.get(request.match_info["id"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def interact(self, payload: dict[str, Any]) -> float:
         """Send an INTERACTION_CREATE; returns the monotonic time it was sent."""

@@ -1,0 +1,91 @@
+"""``/video`` with an attached image, end to end: checked, stored with the job, animated, posted."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+from tests.acceptance.harness import bot_env, bot_process
+from tests.conftest import ffprobe
+from tests.standin import DiscordStandIn, Recorded
+
+MEMBER = 123456789012345678
+
+
+def _png(color: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 200), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _private_reply(token: str) -> Callable[[Recorded], bool]:
+    def match(r: Recorded) -> bool:
+        if token not in r.path:
+            return False
+        body = r.json or {}
+        if r.route == "followup":
+            return bool(body.get("flags", 0) & 64)
+        return r.route == "callback" and body.get("type") == 4 and bool(body["data"].get("flags", 0) & 64)
+
+    return match
+
+
+def _text(rec: Recorded) -> str:
+    body = rec.json or {}
+    return str((body.get("data") or body).get("content", ""))
+
+
+async def test_an_attached_png_is_animated_by_the_image_model(
+    tiny_models: Callable[[str], Path], sqlite_url: str, tmp_path: Path
+) -> None:
+    text_model, image_model = tiny_models("wan"), tiny_models("svd")
+    async with DiscordStandIn() as discord:
+        env = bot_env(discord, text_model, sqlite_url, VIDEOBOT_GENERATION__IMAGE_MODEL=str(image_model))
+        async with bot_process(discord, env, tmp_path):
+            (command,) = [c for c in discord.commands if c["name"] == "video"]
+            assert any(o["name"] == "image" and o["type"] == 11 for o in command["options"])
+
+            # A renamed non-image is refused privately, after the download, and nothing is queued.
+            fake = discord.slash_command(
+                "video", MEMBER, prompt="a cat", files={"image": ("cat.png", b"MZ\x90")}
+            )
+            await discord.interact(fake)
+            refusal = await discord.wait_for(_private_reply(fake["token"]), 15, "refusal")
+            assert "could not be read as an image" in _text(refusal) and "Nothing was queued" in _text(
+                refusal
+            )
+
+            real = discord.slash_command(
+                "video", MEMBER, prompt="make it move", files={"image": ("cat.png", _png((200, 30, 30)))}
+            )
+            await discord.interact(real)
+            posted = await discord.wait_for(
+                lambda r: r.route == "channel_message" and bool(r.files), 120, "clip"
+            )
+            ((filename, data),) = posted.files.values()
+            clip = tmp_path / filename
+            clip.write_bytes(data)
+            (video,) = ffprobe(clip)["streams"]
+            assert int(video["nb_read_frames"]) == 4 and video["r_frame_rate"] == "7/1"  # the tiny SVD's clip
+            fields = {f["name"]: f["value"] for f in posted.json["embeds"][0]["fields"]}
+            assert "svd" in fields["Model"]  # the image model made it, not the text model
+        assert len([r for r in discord.of_route("channel_message") if r.files]) == 1
+
+
+async def test_a_text_only_bot_says_it_cannot_use_images(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        payload = discord.slash_command(
+            "video", MEMBER, prompt="a cat", files={"image": ("cat.png", _png((0, 0, 0)))}
+        )
+        await discord.interact(payload)
+        refusal = await discord.wait_for(_private_reply(payload["token"]), 10, "refusal")
+        assert "text only" in _text(refusal)
+        assert not discord.of_route("webhook_edit")
