@@ -12,10 +12,10 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -38,10 +38,14 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.5
 # How often a worker refreshes its advertisement (see bot.store.workers.STALE_AFTER).
 ANNOUNCE_EVERY = 30.0
+# Least time between progress edits of a status message.
+PROGRESS_INTERVAL = 3.0
 
 
 class Delivery(Protocol):
     async def started(self, job: JobRecord) -> None: ...
+
+    async def progress(self, job: JobRecord, step: int, steps: int) -> None: ...
 
     async def find_posted(self, job: JobRecord) -> int | None:
         """The id of a message already carrying this job's clip (posted before a crash), if any."""
@@ -90,6 +94,7 @@ class Worker:
         self._stopping = asyncio.Event()
         # The job being processed and the event that stops its render.
         self._running: tuple[int, asyncio.Event] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # progress edits in flight
         self.jobs_done = 0
 
     @property
@@ -235,13 +240,37 @@ class Worker:
             return lease_lost.is_set() or self._stopping.is_set()
 
         generator = self._generators[job.model]
-        clip = await asyncio.to_thread(generator.render, request, None, should_stop)
+        on_step = self._progress_reporter(job)
+        clip = await asyncio.to_thread(generator.render, request, on_step, should_stop)
         metadata = {
             "title": job.prompt,
             "comment": f"AI-generated video. Model: {clip.model}. Seed: {clip.seed}. Prompt: {job.prompt}",
         }
         encoded = await asyncio.to_thread(encode_mp4, clip.frames, clip.fps, path, job.max_bytes, metadata)
         return encoded, clip.model
+
+    def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:
+        """A step callback for the render thread that updates the status message, at most every
+        PROGRESS_INTERVAL seconds (Discord rate-limits message edits)."""
+        loop = asyncio.get_running_loop()
+        last = time.monotonic()
+
+        def on_step(step: int, steps: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last < PROGRESS_INTERVAL or step == steps:
+                return
+            last = now
+            loop.call_soon_threadsafe(
+                lambda: self._background(self._delivery.progress(job, step, steps), f"job {job.id} progress")
+            )
+
+        return on_step
+
+    def _background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(work, name=what)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _heartbeat(self, job_id: int, lease_lost: asyncio.Event) -> None:
         """Renew the lease, and notice within WATCH_INTERVAL when the job was cancelled or taken over, so

@@ -43,6 +43,9 @@ class DiscordDelivery:
     async def started(self, job: JobRecord) -> None:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
+    async def progress(self, job: JobRecord, step: int, steps: int) -> None:
+        await edit_status(self._client, job, status.rendering(job.id, job.attempts, step, steps))
+
     async def find_posted(self, job: JobRecord) -> int | None:
         """Look in the channel for this job's clip, posted by an attempt that crashed before recording it."""
         if job.delivery_started_at is None or self._client.user is None:

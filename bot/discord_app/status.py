@@ -9,8 +9,12 @@ def queued(job_id: int, position: int, queue_length: int) -> str:
     return f"⏳ Job #{job_id} is queued: position {position} of {queue_length}."
 
 
-def rendering(job_id: int, attempt: int) -> str:
+def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0) -> str:
     retry = f" (attempt {attempt})" if attempt > 1 else ""
+    if steps:
+        filled = round(10 * step / steps)
+        bar = "▰" * filled + "▱" * (10 - filled)
+        return f"🎬 Job #{job_id} is rendering{retry}: {bar} step {step} of {steps}"
     return f"🎬 Job #{job_id} is rendering{retry}…"
 
 

@@ -69,6 +69,11 @@ async def test_cancel_stops_a_running_render_within_a_step(
             await discord.wait_for(
                 lambda r: r.route == "webhook_edit" and "rendering" in (r.json or {}).get("content", ""), 30
             )
+            # Progress reaches the status message while it renders.
+            progress = await discord.wait_for(
+                lambda r: r.route == "webhook_edit" and " of 500" in (r.json or {}).get("content", ""), 30
+            )
+            assert re.search(r"[▰▱]{10} step \d+ of 500", progress.json["content"])
             command = discord.slash_command("queue", MEMBER)
             await discord.interact(command)
             listing = await discord.wait_for(lambda r: _ephemeral_reply(r, command["token"]), 10, "/queue")
