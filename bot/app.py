@@ -26,6 +26,7 @@ from bot.store.notify import listen_forever, supports_notify
 from bot.store.workers import WorkerRegistry
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
+from generation.memory import MemoryOptions
 from generation.presets import takes_image
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,12 @@ class App:
             steps=g.steps,
             guidance=g.guidance,
         )
-        generators = [VideoGenerator(g.model, device=g.device, overrides=overrides)]
+        memory = MemoryOptions(
+            profile=g.memory, vae_tiling={"auto": None, "on": True, "off": False}[g.vae_tiling], fp8=g.fp8
+        )
+        generators = [VideoGenerator(g.model, device=g.device, overrides=overrides, memory=memory)]
         if g.image_model and g.image_model != g.model:
-            generators.append(VideoGenerator(g.image_model, device=g.device))
+            generators.append(VideoGenerator(g.image_model, device=g.device, memory=memory))
         return generators
 
     def _image_model(self, generators: list[VideoGenerator]) -> str | None:

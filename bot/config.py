@@ -56,6 +56,9 @@ class GenerationSettings(_Section):
     model: str = "ltx-video-distilled"
     image_model: str = ""
     device: str = "auto"
+    memory: Literal["auto", "full", "model-offload", "group-offload", "sequential-offload"] = "auto"
+    vae_tiling: Literal["auto", "on", "off"] = "auto"
+    fp8: bool = False
     width: int | None = Field(default=None, gt=0, le=4096)
     height: int | None = Field(default=None, gt=0, le=4096)
     num_frames: int | None = Field(default=None, gt=1, le=1024)

@@ -16,6 +16,7 @@ from PIL import Image
 
 from generation.device import Placement, choose_placement
 from generation.images import fit_image
+from generation.memory import GIB, MemoryOptions, Profile, apply_memory_profile, model_size, resolve_profile
 from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,15 @@ class VideoGenerator:
     """
 
     def __init__(
-        self, model: str | ModelPreset, device: str = "auto", overrides: RenderOverrides | None = None
+        self,
+        model: str | ModelPreset,
+        device: str = "auto",
+        overrides: RenderOverrides | None = None,
+        memory: MemoryOptions | None = None,
     ) -> None:
         self._overrides = overrides or RenderOverrides()
+        self._memory = memory or MemoryOptions()
+        self.memory_profile: Profile | None = None
         self.preset: ModelPreset = (
             model if isinstance(model, ModelPreset) else resolve_model(model, self._overrides)
         )
@@ -124,18 +131,23 @@ class VideoGenerator:
             pipe.scheduler = getattr(diffusers, scheduler_class).from_config(
                 pipe.scheduler.config, **dict(overrides)
             )
-        pipe.to(placement.device)
+        size = model_size(pipe)
+        profile = resolve_profile(self._memory, placement.device, size)
+        apply_memory_profile(pipe, profile, placement.device, placement.dtype, self._memory)
+        self.memory_profile = profile
         pipe.set_progress_bar_config(disable=True)
         self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)
         self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
         self._placement = placement
         self._pipe = pipe
         log.info(
-            "loaded %s (%s) on %s as %s in %.1fs",
+            "loaded %s (%s, %.1f GiB) on %s as %s, memory profile %s, in %.1fs",
             self.preset.name,
             type(pipe).__name__,
+            size.total_bytes / GIB,
             placement.device,
             placement.dtype,
+            profile,
             time.perf_counter() - started,
         )
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from generation import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
 from generation.families import FAMILIES
+from generation.memory import MemoryOptions
 from generation.presets import ExtraComponent, ModelPreset, resolve_model
 from tests.conftest import ffprobe
 
@@ -141,3 +143,30 @@ def test_a_text_only_model_refuses_an_image(tiny_wan: Path) -> None:
     assert not generator.accepts_image
     with pytest.raises(RenderInputError, match="text only"):
         generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME))
+
+
+@pytest.mark.parametrize(
+    "memory",
+    [
+        MemoryOptions(profile="model-offload"),
+        MemoryOptions(profile="group-offload"),
+        MemoryOptions(profile="full", vae_tiling=True),
+    ],
+    ids=["model-offload", "group-offload", "vae-tiling"],
+)
+def test_memory_profiles_change_placement_not_the_clip(tiny_wan: Path, memory: MemoryOptions) -> None:
+    # Sequential offload needs an accelerator and is checked on a GPU machine, not here.
+    reference = VideoGenerator(str(tiny_wan), device="cpu").render(RenderRequest(prompt="a cat", seed=3))
+    generator = VideoGenerator(str(tiny_wan), device="cpu", memory=memory)
+    clip = generator.render(RenderRequest(prompt="a cat", seed=3))
+    assert generator.memory_profile == memory.profile
+    assert np.abs(clip.frames.astype(int) - reference.frames.astype(int)).max() <= 2
+
+
+def test_fp8_weights_still_render(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu", memory=MemoryOptions(fp8=True))
+    clip = generator.render(RenderRequest(prompt="a cat", seed=3))
+    assert clip.frames.shape[0] == generator.preset.defaults.num_frames
+    # Linear weights are stored in fp8 between uses (norms and embeddings keep full precision).
+    dtypes = {p.dtype for p in generator._pipe.transformer.parameters()}
+    assert torch.float8_e4m3fn in dtypes
