@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 MAX_PROMPT = 500
 MAX_SEED = 2**32 - 1
+ASPECTS = ("16:9", "9:16", "1:1")
+MIN_DURATION, MAX_DURATION = 1.0, 20.0  # seconds; each model then clamps to what it makes well
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -22,6 +24,12 @@ class VideoRequest:
     prompt: str
     negative_prompt: str | None
     seed: int
+    aspect: str | None = None
+    duration: float | None = None
+
+    def options(self) -> dict[str, object]:
+        """What the worker needs to shape the clip; absent keys mean the model's defaults."""
+        return {k: v for k, v in (("aspect", self.aspect), ("duration", self.duration)) if v is not None}
 
 
 def clean_text(text: str) -> str:
@@ -32,7 +40,13 @@ def clean_text(text: str) -> str:
     return _WHITESPACE.sub(" ", kept).strip()
 
 
-def validate_request(prompt: str, negative: str | None = None, seed: int | None = None) -> VideoRequest:
+def validate_request(
+    prompt: str,
+    negative: str | None = None,
+    seed: int | None = None,
+    aspect: str | None = None,
+    duration: float | None = None,
+) -> VideoRequest:
     cleaned = clean_text(prompt)
     if not cleaned:
         raise InvalidRequestError(
@@ -51,4 +65,12 @@ def validate_request(prompt: str, negative: str | None = None, seed: int | None 
         seed = secrets.randbelow(MAX_SEED + 1)
     elif not 0 <= seed <= MAX_SEED:
         raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
-    return VideoRequest(prompt=cleaned, negative_prompt=negative_cleaned or None, seed=seed)
+    if aspect is not None and aspect not in ASPECTS:
+        raise InvalidRequestError(f"The aspect ratio must be one of {', '.join(ASPECTS)}.")
+    if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
+        raise InvalidRequestError(
+            f"The duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds."
+        )
+    return VideoRequest(
+        prompt=cleaned, negative_prompt=negative_cleaned or None, seed=seed, aspect=aspect, duration=duration
+    )

@@ -30,6 +30,7 @@ from generation import (
     VideoGenerator,
     encode_mp4,
 )
+from generation.presets import ModelPreset
 
 log = logging.getLogger(__name__)
 
@@ -232,14 +233,18 @@ class Worker:
             if png is None:
                 raise RenderInputError("its image is missing")
             image = Image.open(io.BytesIO(png)).convert("RGB")
+        generator = self._generators[job.model]
         request = RenderRequest(
-            prompt=job.prompt, seed=job.seed, negative_prompt=job.negative_prompt, image=image
+            prompt=job.prompt,
+            seed=job.seed,
+            negative_prompt=job.negative_prompt,
+            image=image,
+            **shape_for(generator.preset, job.options),
         )
 
         def should_stop() -> bool:
             return lease_lost.is_set() or self._stopping.is_set()
 
-        generator = self._generators[job.model]
         on_step = self._progress_reporter(job)
         clip = await asyncio.to_thread(generator.render, request, on_step, should_stop)
         metadata = {
@@ -302,3 +307,16 @@ class Worker:
             await self._delivery.failed(job, reason)
         except Exception:
             log.exception("job %d: could not tell the user it failed", job.id)
+
+
+def shape_for(preset: ModelPreset, options: dict[str, Any]) -> dict[str, int]:
+    """Width, height and frame count for a job's aspect and duration, by its model's rules."""
+    defaults, family = preset.defaults, preset.family
+    shape: dict[str, int] = {}
+    if options.get("aspect"):
+        shape["width"], shape["height"] = family.size_for(
+            str(options["aspect"]), defaults.width, defaults.height
+        )
+    if options.get("duration"):
+        shape["num_frames"] = family.frames_for(float(options["duration"]), defaults.fps)
+    return shape

@@ -40,6 +40,8 @@ class Family:
     # What the pipeline calls the guidance strength and the frame rate it conditions on.
     guidance_param: str = "guidance_scale"
     fps_param: str = "frame_rate"
+    # The longest clip the model makes well (its training length, or what fits its positional range).
+    max_frames: int = 257
 
     def fit_frames(self, frames: int) -> int:
         """The nearest valid frame count, at least one latent frame past the first."""
@@ -50,6 +52,20 @@ class Family:
         """The nearest multiple of size_multiple, never below one multiple."""
         return max(self.size_multiple, round(pixels / self.size_multiple) * self.size_multiple)
 
+    def frames_for(self, seconds: float, fps: int) -> int:
+        """Frames for a clip of about ``seconds``, by the frame rule, within what the model makes well."""
+        longest = self.fit_frames(self.max_frames)
+        if longest > self.max_frames:
+            longest -= self.frame_step
+        return min(self.fit_frames(round(seconds * fps) + 1), longest)
+
+    def size_for(self, aspect: str, width: int, height: int) -> tuple[int, int]:
+        """Sides of about the area of width x height in ``aspect``, such as "16:9", "9:16" or "1:1"."""
+        across, down = (int(part) for part in aspect.split(":"))
+        area = width * height
+        new_height = (area * down / across) ** 0.5
+        return self.fit_side(round(new_height * across / down)), self.fit_side(round(new_height))
+
 
 WAN = Family(
     name="wan",
@@ -57,6 +73,7 @@ WAN = Family(
     frame_step=4,
     size_multiple=16,
     defaults=RenderDefaults(width=832, height=480, num_frames=81, fps=16, steps=30, guidance=5.0),
+    max_frames=81,
 )
 
 LTX = Family(
@@ -75,6 +92,7 @@ COGVIDEOX = Family(
     frame_step=4,
     size_multiple=16,
     defaults=RenderDefaults(width=720, height=480, num_frames=49, fps=8, steps=50, guidance=6.0),
+    max_frames=49,
 )
 
 MODELSCOPE = Family(
@@ -83,6 +101,7 @@ MODELSCOPE = Family(
     frame_step=1,  # any frame count: the UNet's temporal layers have no compression
     size_multiple=8,
     defaults=RenderDefaults(width=256, height=256, num_frames=16, fps=8, steps=25, guidance=9.0),
+    max_frames=32,
 )
 
 ANIMATEDIFF = Family(
@@ -91,6 +110,7 @@ ANIMATEDIFF = Family(
     frame_step=1,  # the motion modules were trained on 16 frames; any count runs
     size_multiple=8,
     defaults=RenderDefaults(width=512, height=512, num_frames=16, fps=8, steps=25, guidance=7.5),
+    max_frames=32,
 )
 
 LTX_I2V = Family(
@@ -115,6 +135,7 @@ SVD = Family(
     takes_prompt=False,
     guidance_param="max_guidance_scale",
     fps_param="fps",
+    max_frames=25,
 )
 
 FAMILIES: dict[str, Family] = {

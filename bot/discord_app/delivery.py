@@ -64,6 +64,9 @@ class DiscordDelivery:
         if job.negative_prompt:
             embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
         embed.add_field(name="Seed", value=str(job.seed))
+        embed.add_field(
+            name="Length", value=f"{clip.num_frames / clip.fps:.1f} s at {clip.width}x{clip.height}"
+        )
         embed.add_field(name="Model", value=quote_user_text(model))
         embed.set_footer(text="AI-generated video")
 

@@ -15,7 +15,15 @@ from bot.discord_app.refusals import describe
 from bot.limits import Limits, Refusal
 from bot.store.jobs import JobStore, NewJob
 from bot.store.workers import WorkerRegistry
-from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
+from bot.video_request import (
+    ASPECTS,
+    MAX_DURATION,
+    MAX_PROMPT,
+    MAX_SEED,
+    MIN_DURATION,
+    InvalidRequestError,
+    validate_request,
+)
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
 
 # Stored first frames are scaled to fit this; every preset's frames are smaller.
@@ -49,15 +57,20 @@ class VideoCommand:
             negative="What to keep out of the clip (optional)",
             seed="Same seed and prompt give the same clip (optional)",
             image="An image to bring to life as the first frame (optional)",
+            aspect="Shape of the clip (default: the model's own)",
+            duration="Length in seconds (the model rounds it to what it can make)",
         )
+        @app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
         async def video(
             interaction: discord.Interaction,
             prompt: app_commands.Range[str, 1, MAX_PROMPT],
             negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
             seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
             image: discord.Attachment | None = None,
+            aspect: str | None = None,
+            duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
         ) -> None:
-            await self.handle(interaction, prompt, negative, seed, image)
+            await self.handle(interaction, prompt, negative, seed, image, aspect, duration)
 
     async def handle(
         self,
@@ -66,12 +79,14 @@ class VideoCommand:
         negative: str | None,
         seed: int | None,
         image: discord.Attachment | None = None,
+        aspect: str | None = None,
+        duration: float | None = None,
     ) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
             return
         try:
-            request = validate_request(prompt, negative, seed)
+            request = validate_request(prompt, negative, seed, aspect, duration)
         except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
@@ -105,7 +120,7 @@ class VideoCommand:
                     seed=request.seed,
                     model=self._image_model if image_png is not None and self._image_model else self._model,
                     max_bytes=interaction.filesize_limit,
-                    options={"image": True} if image_png is not None else {},
+                    options={**request.options(), **({"image": True} if image_png is not None else {})},
                     image_png=image_png,
                 ),
                 defaults=self._limits,

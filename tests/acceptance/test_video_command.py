@@ -50,7 +50,14 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
         assert options["seed"]["min_value"] == 0 and options["seed"]["max_value"] == 4294967295
 
         payload = discord.slash_command(
-            "video", MEMBER, prompt=HOSTILE_PROMPT, seed=42, negative="blurry", attachment_size_limit=limit
+            "video",
+            MEMBER,
+            prompt=HOSTILE_PROMPT,
+            seed=42,
+            negative="blurry",
+            aspect="9:16",
+            duration=2.0,
+            attachment_size_limit=limit,
         )
         interaction_id = payload["id"]
         await discord.interact(payload)
@@ -88,7 +95,10 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
         probe = ffprobe(clip)
         (video,) = probe["streams"]
         assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
-        assert int(video["nb_read_frames"]) == 9 and video["r_frame_rate"] == "8/1"
+        # 2 s at the tiny model's 8 fps, by Wan's 4k+1 rule: 17 frames; 9:16 at its 64x64 area: 48x80.
+        assert int(video["nb_read_frames"]) == 17 and video["r_frame_rate"] == "8/1"
+        assert (int(video["width"]), int(video["height"])) == (48, 80)
+        assert fields["Length"] == "2.1 s at 48x80"
         assert len(data) < limit
         assert "AI-generated" in probe["format"]["tags"]["comment"]
 

@@ -71,3 +71,29 @@ def test_unknown_references_are_explained(reference: str) -> None:
 
 def test_hub_ids_resolve_lazily() -> None:
     assert resolve_model("someone/some-video-model").source == "someone/some-video-model"
+
+
+@given(
+    st.sampled_from(list(FAMILIES.values())),
+    st.floats(min_value=0.1, max_value=60),
+    st.sampled_from([8, 16, 24, 25]),
+)
+def test_durations_become_valid_frame_counts_within_the_models_range(
+    family: Family, seconds: float, fps: int
+) -> None:
+    frames = family.frames_for(seconds, fps)
+    assert family.fit_frames(frames) == frames
+    assert frames <= family.max_frames
+    assert frames > family.frame_step
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_aspect_ratios_keep_about_the_same_area(name: str, aspect: str) -> None:
+    preset = PRESETS[name]
+    d, f = preset.defaults, preset.family
+    width, height = f.size_for(aspect, d.width, d.height)
+    across, down = (int(x) for x in aspect.split(":"))
+    assert width % f.size_multiple == 0 and height % f.size_multiple == 0
+    assert abs(width / height - across / down) < 0.15
+    assert 0.8 < (width * height) / (d.width * d.height) < 1.2

@@ -48,3 +48,19 @@ def test_missing_seed_is_drawn_so_the_clip_can_be_reproduced() -> None:
 
 def test_prompt_whitespace_is_folded() -> None:
     assert validate_request("  a\n\ncat\teating  ").prompt == "a cat eating"
+
+
+@pytest.mark.parametrize(("aspect", "duration"), [("4:3", None), ("16:9 ", None), (None, 0.5), (None, 21.0)])
+def test_unknown_aspects_and_durations_out_of_range_are_refused(
+    aspect: str | None, duration: float | None
+) -> None:
+    with pytest.raises(InvalidRequestError):
+        validate_request("a cat", aspect=aspect, duration=duration)
+
+
+def test_shape_options_travel_with_the_job() -> None:
+    assert validate_request("a cat", aspect="9:16", duration=3.0).options() == {
+        "aspect": "9:16",
+        "duration": 3.0,
+    }
+    assert validate_request("a cat").options() == {}
