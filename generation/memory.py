@@ -9,10 +9,13 @@ The same preset runs on a 24 GB and an 80 GB card with only the profile differen
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+log = logging.getLogger(__name__)
 
 GIB = 1024**3
 
@@ -99,4 +102,7 @@ def apply_memory_profile(
     tiling = options.vae_tiling if options.vae_tiling is not None else profile is not Profile.FULL
     vae = getattr(pipe, "vae", None)
     if tiling and vae is not None and hasattr(vae, "enable_tiling"):
-        vae.enable_tiling()
+        try:
+            vae.enable_tiling()
+        except NotImplementedError:
+            log.info("%s cannot decode in tiles; decoding whole frames", type(vae).__name__)

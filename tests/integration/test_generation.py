@@ -163,6 +163,18 @@ def test_memory_profiles_change_placement_not_the_clip(tiny_wan: Path, memory: M
     assert np.abs(clip.frames.astype(int) - reference.frames.astype(int)).max() <= 2
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_loads_under_model_offload_with_automatic_tiling(
+    tiny_models: Callable[[str], Path], family: str
+) -> None:
+    """Offloading turns VAE tiling on; a VAE that cannot tile (SVD's) must still load and render."""
+    generator = VideoGenerator(
+        str(tiny_models(family)), device="cpu", memory=MemoryOptions(profile="model-offload")
+    )
+    clip = generator.render(_request(generator))
+    assert clip.num_frames == generator.preset.defaults.num_frames
+
+
 def test_fp8_weights_still_render(tiny_wan: Path) -> None:
     generator = VideoGenerator(str(tiny_wan), device="cpu", memory=MemoryOptions(fp8=True))
     clip = generator.render(RenderRequest(prompt="a cat", seed=3))
