@@ -24,18 +24,19 @@ XXL = {"d_model": 4096, "d_kv": 64, "d_ff": 10240, "num_layers": 24, "num_heads"
 
 
 @contextlib.contextmanager
-def _on_gpu_in_bf16() -> Iterator[None]:
-    """Build modules on the GPU in bf16: a 5B-parameter text encoder takes too long to build on a CPU."""
+def _building_on(device: str) -> Iterator[None]:
+    """Build modules on ``device`` in bf16: a 5B-parameter text encoder takes too long to build on a CPU.
+    ("meta" builds them without memory, to check the configurations.)"""
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.bfloat16)
     try:
-        with torch.device("cuda"):
+        with torch.device(device):
             yield
     finally:
         torch.set_default_dtype(previous)
 
 
-def _wan() -> tuple[Any, str]:
+def _wan(device: str) -> tuple[Any, str]:
     from diffusers import (
         AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
@@ -44,7 +45,7 @@ def _wan() -> tuple[Any, str]:
     )
     from transformers import UMT5Config, UMT5EncoderModel
 
-    with _on_gpu_in_bf16():
+    with _building_on(device):
         transformer = WanTransformer3DModel(
             patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16,
             out_channels=16, text_dim=4096, freq_dim=256, ffn_dim=8960, num_layers=30, cross_attn_norm=True,
@@ -59,7 +60,7 @@ def _wan() -> tuple[Any, str]:
     return pipe, "wan2.1-t2v-1.3b"
 
 
-def _ltx() -> tuple[Any, str]:
+def _ltx(device: str) -> tuple[Any, str]:
     from diffusers import (
         AutoencoderKLLTXVideo,
         FlowMatchEulerDiscreteScheduler,
@@ -68,7 +69,7 @@ def _ltx() -> tuple[Any, str]:
     )
     from transformers import T5Config, T5EncoderModel
 
-    with _on_gpu_in_bf16():
+    with _building_on(device):
         transformer = LTXVideoTransformer3DModel()
         text_encoder = T5EncoderModel(T5Config(vocab_size=32128, **XXL)).eval()
         vae = AutoencoderKLLTXVideo()
@@ -82,10 +83,15 @@ def _ltx() -> tuple[Any, str]:
 BUILDERS = {"wan": _wan, "ltx": _ltx}
 
 
-def build_real(family: str, directory: Path) -> Path:
+def real_pipeline(family: str, device: str = "cuda") -> tuple[Any, str]:
+    """The pipeline with the published sizes and random weights, and the preset it stands for."""
     if family not in BUILDERS:
         raise SystemExit(f"--real knows the architectures of: {', '.join(BUILDERS)}")
-    pipe, preset_name = BUILDERS[family]()
+    return BUILDERS[family](device)
+
+
+def build_real(family: str, directory: Path) -> Path:
+    pipe, preset_name = real_pipeline(family)
     pipe.save_pretrained(directory)
     defaults = asdict(PRESETS[preset_name].defaults)
     defaults.pop("supports_negative")
