@@ -28,6 +28,7 @@ from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
 from generation.memory import MemoryOptions
 from generation.presets import takes_image
+from generation.speed import SpeedOptions
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,17 @@ class App:
         memory = MemoryOptions(
             profile=g.memory, vae_tiling={"auto": None, "on": True, "off": False}[g.vae_tiling], fp8=g.fp8
         )
-        generators = [VideoGenerator(g.model, device=g.device, overrides=overrides, memory=memory)]
+        speed = SpeedOptions(
+            attention_backend=g.attention_backend or None,
+            cache=g.cache,
+            cache_threshold=g.cache_threshold,
+            compile=g.compile,
+        )
+        generators = [
+            VideoGenerator(g.model, device=g.device, overrides=overrides, memory=memory, speed=speed)
+        ]
         if g.image_model and g.image_model != g.model:
-            generators.append(VideoGenerator(g.image_model, device=g.device, memory=memory))
+            generators.append(VideoGenerator(g.image_model, device=g.device, memory=memory, speed=speed))
         return generators
 
     def _image_model(self, generators: list[VideoGenerator]) -> str | None:
@@ -82,6 +91,7 @@ class App:
             lease_seconds=w.lease_seconds,
             max_attempts=w.max_attempts,
             clip_dir=Path(w.clip_dir),
+            warmup=w.warmup,
         )
         return Worker(self.store, self.registry, generators, DiscordDelivery(client), options)
 

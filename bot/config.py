@@ -59,6 +59,18 @@ class GenerationSettings(_Section):
     memory: Literal["auto", "full", "model-offload", "group-offload", "sequential-offload"] = "auto"
     vae_tiling: Literal["auto", "on", "off"] = "auto"
     fp8: bool = False
+    attention_backend: str = ""
+    cache: Literal["off", "first-block"] = "off"
+    cache_threshold: float = Field(default=0.05, gt=0, le=1)
+    compile: bool = False
+
+    @field_validator("attention_backend")
+    @classmethod
+    def _local_kernels_only(cls, value: str) -> str:
+        if value.endswith("_hub"):
+            raise ValueError("hub attention backends download kernels at run time; pick a local one")
+        return value
+
     width: int | None = Field(default=None, gt=0, le=4096)
     height: int | None = Field(default=None, gt=0, le=4096)
     num_frames: int | None = Field(default=None, gt=1, le=1024)
@@ -81,6 +93,7 @@ class WorkerSettings(_Section):
     lease_seconds: float = Field(default=120.0, ge=10, le=3600)
     max_attempts: int = Field(default=3, ge=1, le=20)
     clip_dir: str = "data/clips"
+    warmup: bool = True
 
 
 class LimitSettings(_Section):

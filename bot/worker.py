@@ -70,6 +70,7 @@ class WorkerOptions:
     lease_seconds: float
     max_attempts: int
     clip_dir: Path
+    warmup: bool = True
 
 
 def default_worker_name() -> str:
@@ -122,6 +123,9 @@ class Worker:
             for model, generator in self._generators.items():
                 log.info("worker %s loading %s", self.name, model)
                 await asyncio.to_thread(generator.load)
+                if self._options.warmup:
+                    seconds = await asyncio.to_thread(generator.warm_up)
+                    log.info("worker %s warmed up %s in %.1fs", self.name, model, seconds)
             log.info("worker %s serving %s", self.name, ", ".join(self._generators))
             while not self._stopping.is_set():
                 if time.monotonic() - announced > ANNOUNCE_EVERY:

@@ -18,6 +18,7 @@ from generation.device import Placement, choose_placement
 from generation.images import fit_image
 from generation.memory import GIB, MemoryOptions, Profile, apply_memory_profile, model_size, resolve_profile
 from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
+from generation.speed import SpeedOptions, apply_speed_options, check_speed_options
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class RenderRequest:
     height: int | None = None
     num_frames: int | None = None
     image: Image.Image | None = None  # the first frame, for image-to-video
+    steps: int | None = None  # None: the model's own
 
 
 @dataclass
@@ -82,9 +84,12 @@ class VideoGenerator:
         device: str = "auto",
         overrides: RenderOverrides | None = None,
         memory: MemoryOptions | None = None,
+        speed: SpeedOptions | None = None,
     ) -> None:
         self._overrides = overrides or RenderOverrides()
         self._memory = memory or MemoryOptions()
+        self._speed = speed or SpeedOptions()
+        check_speed_options(self._speed)
         self.memory_profile: Profile | None = None
         self.preset: ModelPreset = (
             model if isinstance(model, ModelPreset) else resolve_model(model, self._overrides)
@@ -134,6 +139,7 @@ class VideoGenerator:
         size = model_size(pipe)
         profile = resolve_profile(self._memory, placement.device, size)
         apply_memory_profile(pipe, profile, placement.device, placement.dtype, self._memory)
+        apply_speed_options(pipe, self._speed)
         self.memory_profile = profile
         pipe.set_progress_bar_config(disable=True)
         self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)
@@ -150,6 +156,19 @@ class VideoGenerator:
             profile,
             time.perf_counter() - started,
         )
+
+    def warm_up(self) -> float:
+        """Render a two-step clip at the default size, so compilation and kernel selection happen before
+        the first member's job. Returns the seconds it took."""
+        started = time.perf_counter()
+        defaults = self.preset.defaults
+        image = Image.new("RGB", (defaults.width, defaults.height), (127, 127, 127))
+        self.render(
+            RenderRequest(
+                prompt="warm-up", seed=0, steps=2, image=image if self.preset.family.needs_image else None
+            )
+        )
+        return time.perf_counter() - started
 
     def render(
         self,
@@ -172,7 +191,7 @@ class VideoGenerator:
         width = family.fit_side(request.width or defaults.width)
         height = family.fit_side(request.height or defaults.height)
         num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
-        steps = defaults.steps
+        steps = request.steps or defaults.steps
         cancelled_at = 0
 
         def after_step(step: int) -> bool:

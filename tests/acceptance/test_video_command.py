@@ -109,6 +109,7 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
             "done",
         )
         assert await _job_state(database_url, job_id) == (JobState.DELIVERED, int(message_id))
+        assert "warmed up" in (tmp_path / "bot.log").read_text()
         assert len(discord.of_route("channel_message")) == 1
 
 

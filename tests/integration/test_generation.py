@@ -16,6 +16,7 @@ from generation import RenderCancelledError, RenderInputError, RenderRequest, Vi
 from generation.families import FAMILIES
 from generation.memory import MemoryOptions
 from generation.presets import ExtraComponent, ModelPreset, resolve_model
+from generation.speed import SpeedOptions
 from tests.conftest import ffprobe
 
 
@@ -182,3 +183,35 @@ def test_fp8_weights_still_render(tiny_wan: Path) -> None:
     # Linear weights are stored in fp8 between uses (norms and embeddings keep full precision).
     dtypes = {p.dtype for p in generator._pipe.transformer.parameters()}
     assert torch.float8_e4m3fn in dtypes
+
+
+def test_attention_backend_and_step_cache_render(tiny_wan: Path) -> None:
+    speed = SpeedOptions(attention_backend="native", cache="first-block", cache_threshold=0.2)
+    generator = VideoGenerator(str(tiny_wan), device="cpu", speed=speed)
+    clip = generator.render(RenderRequest(prompt="a cat", seed=3))
+    assert clip.frames.shape[0] == generator.preset.defaults.num_frames
+
+
+def test_compiled_blocks_give_the_same_clip(tiny_wan: Path) -> None:
+    reference = VideoGenerator(str(tiny_wan), device="cpu").render(
+        RenderRequest(prompt="a cat", seed=3, steps=2)
+    )
+    compiled = VideoGenerator(str(tiny_wan), device="cpu", speed=SpeedOptions(compile=True))
+    clip = compiled.render(RenderRequest(prompt="a cat", seed=3, steps=2))
+    assert np.abs(clip.frames.astype(int) - reference.frames.astype(int)).max() <= 2
+
+
+@pytest.mark.parametrize(
+    "speed", [SpeedOptions(attention_backend="flash_hub"), SpeedOptions(cache="mag")], ids=["hub", "cache"]
+)
+def test_speed_options_that_cannot_work_here_are_refused_up_front(
+    tiny_wan: Path, speed: SpeedOptions
+) -> None:
+    with pytest.raises(ValueError):
+        VideoGenerator(str(tiny_wan), device="cpu", speed=speed)
+
+
+def test_warm_up_loads_and_renders_a_short_clip(tiny_models: Callable[[str], Path]) -> None:
+    generator = VideoGenerator(str(tiny_models("svd")), device="cpu")
+    assert generator.warm_up() > 0
+    assert generator.loaded

@@ -46,6 +46,8 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("[worker]\npoll_interval = -1\n", "worker.poll_interval"),
         ('[database]\nurl = "mysql://x"\n', "database.url"),
         ('[generation]\ndevice = "tpu"\n', "generation.device"),
+        ('[generation]\nattention_backend = "flash_hub"\n', "download kernels"),
+        ('[generation]\nmemory = "lots"\n', "generation.memory"),
         ("[gpu]\nx = 1\n", "unknown section [gpu]"),
         ("[generation\n", "not valid TOML"),
     ],
