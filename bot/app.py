@@ -10,7 +10,7 @@ from pathlib import Path
 
 import discord
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
@@ -18,6 +18,7 @@ from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationCommands
 from bot.discord_app.video_command import VideoCommand
 from bot.limits import Limits
+from bot.model_catalog import ModelCatalog
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.migrate import upgrade_to_head
@@ -27,7 +28,6 @@ from bot.store.workers import WorkerRegistry
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
 from generation.memory import MemoryOptions
-from generation.presets import takes_image
 from generation.speed import SpeedOptions
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class App:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    def _generators(self) -> list[VideoGenerator]:
-        """The text model first, then the image model when it is another one. Nothing loads yet."""
+    def _generators(self) -> dict[str, VideoGenerator]:
+        """Every enabled model by its configured reference, the default model first. Nothing loads yet."""
         g = self.settings.generation
         overrides = RenderOverrides(
             width=g.width,
@@ -70,18 +70,31 @@ class App:
             cache_threshold=g.cache_threshold,
             compile=g.compile,
         )
-        generators = [
-            VideoGenerator(g.model, device=g.device, overrides=overrides, memory=memory, speed=speed)
-        ]
-        if g.image_model and g.image_model != g.model:
-            generators.append(VideoGenerator(g.image_model, device=g.device, memory=memory, speed=speed))
+        # The owner's size and step settings shape the default model; the others keep their own defaults.
+        generators = {
+            g.model: VideoGenerator(g.model, device=g.device, overrides=overrides, memory=memory, speed=speed)
+        }
+        for reference in [g.image_model, *g.models]:
+            if reference and reference not in generators:
+                generators[reference] = VideoGenerator(reference, device=g.device, memory=memory, speed=speed)
         return generators
 
-    def _image_model(self, generators: list[VideoGenerator]) -> str | None:
-        """The model that animates attached images, or None when this bot offers none."""
-        if self.settings.generation.image_model:
-            return generators[-1].model_name
-        return generators[0].model_name if takes_image(generators[0].preset) else None
+    def _catalog(self, generators: dict[str, VideoGenerator]) -> ModelCatalog:
+        image_model = self.settings.generation.image_model
+        return ModelCatalog.of(
+            [gen.preset for gen in generators.values()],
+            generators[image_model].model_name if image_model else None,
+        )
+
+    def _served(self, generators: dict[str, VideoGenerator]) -> list[VideoGenerator]:
+        """The models this worker loads: ``[worker] models``, or every enabled one."""
+        wanted = self.settings.worker.models
+        if not wanted:
+            return list(generators.values())
+        unknown = [m for m in wanted if m not in generators]
+        if unknown:
+            raise ConfigError(f"worker.models names models that are not enabled: {', '.join(unknown)}")
+        return [generators[m] for m in wanted]
 
     def _worker(self, generators: list[VideoGenerator], client: discord.Client) -> Worker:
         w = self.settings.worker
@@ -120,7 +133,7 @@ class App:
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
         await self.migrate()
         generators = self._generators()
-        model = generators[0].model_name
+        catalog = self._catalog(generators)
         worker: Worker | None = None
 
         def wake_worker() -> None:
@@ -134,16 +147,14 @@ class App:
         limits = Limits(**self.settings.limits.model_dump())
         client = VideoBot(
             [
-                VideoCommand(
-                    self.store, self.registry, model, self._image_model(generators), limits, wake_worker
-                ),
+                VideoCommand(self.store, self.registry, catalog, limits, wake_worker),
                 ModerationCommands(self.store, ModerationStore(self.engine), limits),
             ],
-            JobCommands(self.store, model, job_cancelled),
+            JobCommands(self.store, catalog.default, job_cancelled),
             self.settings.discord.command_guilds,
         )
         if self.settings.worker.embedded:
-            worker = self._worker(generators, client)
+            worker = self._worker(self._served(generators), client)
         self._install_signal_handlers()
         async with client:
             await client.login(token)
@@ -159,7 +170,7 @@ class App:
         client = discord.Client(
             intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
         )
-        worker = self._worker(self._generators(), client)
+        worker = self._worker(self._served(self._generators()), client)
         self._install_signal_handlers()
         async with client:
             await client.login(token)

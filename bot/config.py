@@ -55,6 +55,7 @@ class DatabaseSettings(_Section):
 class GenerationSettings(_Section):
     model: str = "ltx-video-distilled"
     image_model: str = ""
+    models: list[str] = Field(default_factory=list)
     device: str = "auto"
     memory: Literal["auto", "full", "model-offload", "group-offload", "sequential-offload"] = "auto"
     vae_tiling: Literal["auto", "on", "off"] = "auto"
@@ -94,6 +95,7 @@ class WorkerSettings(_Section):
     max_attempts: int = Field(default=3, ge=1, le=20)
     clip_dir: str = "data/clips"
     warmup: bool = True
+    models: list[str] = Field(default_factory=list)
 
 
 class LimitSettings(_Section):

@@ -13,6 +13,7 @@ from bot.discord_app import status
 from bot.discord_app.job_commands import cancel_view
 from bot.discord_app.refusals import describe
 from bot.limits import Limits, Refusal
+from bot.model_catalog import ModelCatalog, ModelChoiceError
 from bot.store.jobs import JobStore, NewJob
 from bot.store.workers import WorkerRegistry
 from bot.video_request import (
@@ -37,15 +38,13 @@ class VideoCommand:
         self,
         store: JobStore,
         registry: WorkerRegistry,
-        model: str,
-        image_model: str | None,
+        catalog: ModelCatalog,
         limits: Limits,
         on_submitted: Callable[[], None],
     ) -> None:
         self._store = store
         self._registry = registry
-        self._model = model
-        self._image_model = image_model
+        self._catalog = catalog
         self._limits = limits
         self._on_submitted = on_submitted
 
@@ -59,6 +58,7 @@ class VideoCommand:
             image="An image to bring to life as the first frame (optional)",
             aspect="Shape of the clip (default: the model's own)",
             duration="Length in seconds (the model rounds it to what it can make)",
+            model="Which model makes it (default: this server's usual one)",
         )
         @app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
         async def video(
@@ -69,8 +69,18 @@ class VideoCommand:
             image: discord.Attachment | None = None,
             aspect: str | None = None,
             duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
+            model: app_commands.Range[str, 1, 200] | None = None,
         ) -> None:
-            await self.handle(interaction, prompt, negative, seed, image, aspect, duration)
+            await self.handle(interaction, prompt, negative, seed, image, aspect, duration, model)
+
+        @video.autocomplete("model")
+        async def model_choices(
+            interaction: discord.Interaction, typed: str
+        ) -> list[app_commands.Choice[str]]:
+            return [
+                app_commands.Choice(name=label, value=name)
+                for label, name in self._catalog.suggestions(typed)
+            ]
 
     async def handle(
         self,
@@ -81,6 +91,7 @@ class VideoCommand:
         image: discord.Attachment | None = None,
         aspect: str | None = None,
         duration: float | None = None,
+        model: str | None = None,
     ) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
@@ -88,6 +99,11 @@ class VideoCommand:
         try:
             request = validate_request(prompt, negative, seed, aspect, duration)
         except InvalidRequestError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        try:
+            chosen = self._catalog.choose(model, with_image=image is not None)
+        except ModelChoiceError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         problem = self._image_problem(image)
@@ -118,7 +134,7 @@ class VideoCommand:
                     prompt=request.prompt,
                     negative_prompt=request.negative_prompt,
                     seed=request.seed,
-                    model=self._image_model if image_png is not None and self._image_model else self._model,
+                    model=chosen,
                     max_bytes=interaction.filesize_limit,
                     options={**request.options(), **({"image": True} if image_png is not None else {})},
                     image_png=image_png,
@@ -157,8 +173,6 @@ class VideoCommand:
         """What is wrong with an attachment that can be told before downloading it."""
         if image is None:
             return None
-        if self._image_model is None:
-            return "This bot's model makes clips from text only, so it cannot use an image. Try without one."
         if image.size > MAX_IMAGE_BYTES:
             limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
             return f"The image is larger than {limit_mb} MB; please attach a smaller one."

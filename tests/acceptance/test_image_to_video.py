@@ -89,3 +89,34 @@ async def test_a_text_only_bot_says_it_cannot_use_images(
         refusal = await discord.wait_for(_private_reply(payload["token"]), 10, "refusal")
         assert "text only" in _text(refusal)
         assert not discord.of_route("webhook_edit")
+
+
+async def test_members_pick_among_the_enabled_models(
+    tiny_models: Callable[[str], Path], sqlite_url: str, tmp_path: Path
+) -> None:
+    wan, ltx = tiny_models("wan"), tiny_models("ltx")
+    async with DiscordStandIn() as discord:
+        env = bot_env(discord, wan, sqlite_url, VIDEOBOT_GENERATION__MODELS=f'["{ltx}"]')
+        async with bot_process(discord, env, tmp_path):
+            typing = discord.slash_command("video", MEMBER, prompt="a cat", model="ltx", focused="model")
+            await discord.interact(typing)
+            suggestions = await discord.wait_for(lambda r: typing["token"] in r.path, 10, "autocomplete")
+            assert suggestions.json["type"] == 8
+            assert [c["value"] for c in suggestions.json["data"]["choices"]] == [str(ltx)]
+
+            unknown = discord.slash_command("video", MEMBER, prompt="a cat", model="sora")
+            await discord.interact(unknown)
+            refusal = await discord.wait_for(_private_reply(unknown["token"]), 10, "refusal")
+            assert "not enabled" in _text(refusal)
+
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", model=str(ltx)))
+            posted = await discord.wait_for(
+                lambda r: r.route == "channel_message" and bool(r.files), 60, "clip"
+            )
+            ((filename, data),) = posted.files.values()
+            (tmp_path / filename).write_bytes(data)
+            (video,) = ffprobe(tmp_path / filename)["streams"]
+            assert (int(video["width"]), int(video["height"])) == (
+                32,
+                32,
+            )  # the tiny LTX's frame, not Wan's 64

@@ -151,6 +151,7 @@ def slash_command(
     subcommand: tuple[str, ...] = (),
     users: dict[str, int] | None = None,
     attachments: dict[str, dict[str, Any]] | None = None,
+    focused: str | None = None,
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
 
@@ -164,6 +165,9 @@ def slash_command(
         return 4 if isinstance(value, int) and not isinstance(value, bool) else 3
 
     leaf = [{"name": k, "type": option_types.get(k, kind(v)), "value": v} for k, v in options.items()]
+    for option in leaf:
+        if option["name"] == focused:  # the option a member is typing in: an autocomplete request
+            option["focused"] = True
     leaf += [{"name": k, "type": 6, "value": str(v)} for k, v in users.items()]
     attachments = attachments or {}
     leaf += [{"name": k, "type": 11, "value": a["id"]} for k, a in attachments.items()]
@@ -189,7 +193,7 @@ def slash_command(
     data: dict[str, Any] = {
         "id": str(snowflake()),
         "application_id": str(app_id),
-        "type": 2,
+        "type": 4 if focused else 2,
         "token": f"token-{snowflake()}",
         "version": 1,
         "channel_id": str(channel_id),

@@ -153,7 +153,7 @@ class DiscordStandIn:
     def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
-        extra = {k: options.pop(k) for k in ("permissions", "subcommand", "users") if k in options}
+        extra = {k: options.pop(k) for k in ("permissions", "subcommand", "users", "focused") if k in options}
         files = options.pop("files", {})
         if files:
             extra["attachments"] = {

@@ -1,0 +1,61 @@
+"""The models an owner enabled, and which one a ``/video`` request gets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from generation.presets import ModelPreset, takes_image
+
+
+class ModelChoiceError(ValueError):
+    """A polite explanation of why that model cannot make this clip."""
+
+
+@dataclass(frozen=True)
+class ModelCatalog:
+    presets: dict[str, ModelPreset]  # enabled models by name, in the owner's order
+    default: str  # for text-to-video
+    image_default: str | None  # for /video with an image; None: this bot does not animate images
+
+    @classmethod
+    def of(cls, presets: Sequence[ModelPreset], image_model: str | None) -> ModelCatalog:
+        """``presets[0]`` is the default model; ``image_model`` names the one for images, if set."""
+        by_name = {p.name: p for p in presets}
+        default = presets[0].name
+        if image_model is None and takes_image(presets[0]):
+            image_model = default
+        return cls(by_name, default, image_model)
+
+    def suggestions(self, typed: str) -> list[tuple[str, str]]:
+        """(label, name) pairs for autocomplete, at most Discord's 25."""
+        typed = typed.casefold()
+        found = []
+        for name, preset in self.presets.items():
+            label = f"{name}: {preset.description}" if preset.description else name
+            if typed in label.casefold():
+                found.append((label[:100], name))
+        return found[:25]
+
+    def choose(self, requested: str | None, with_image: bool) -> str:
+        if requested is None:
+            if with_image:
+                if self.image_default is None:
+                    raise ModelChoiceError(
+                        "This bot's models make clips from text only, so it cannot use an image. "
+                        "Try without one."
+                    )
+                return self.image_default
+            if self.presets[self.default].family.needs_image:
+                raise ModelChoiceError("This bot's model makes clips from an image: attach one.")
+            return self.default
+        preset = self.presets.get(requested)
+        if preset is None:
+            raise ModelChoiceError("That model is not enabled here; pick one from the list.")
+        if with_image and not takes_image(preset):
+            raise ModelChoiceError(
+                f"{requested} makes clips from text only; pick another model or drop the image."
+            )
+        if not with_image and preset.family.needs_image:
+            raise ModelChoiceError(f"{requested} makes clips from an image: attach one.")
+        return requested

@@ -1,0 +1,41 @@
+import pytest
+
+from bot.model_catalog import ModelCatalog, ModelChoiceError
+from generation.presets import PRESETS
+
+LTX, WAN, SVD = (PRESETS[n] for n in ("ltx-video-distilled", "wan2.1-t2v-1.3b", "svd-xt"))
+
+
+def test_defaults_follow_the_first_model_and_its_image_support() -> None:
+    catalog = ModelCatalog.of([LTX, WAN, SVD], image_model=None)
+    assert catalog.choose(None, with_image=False) == LTX.name
+    assert catalog.choose(None, with_image=True) == LTX.name  # LTX distilled animates images too
+    assert ModelCatalog.of([WAN, SVD], image_model=SVD.name).choose(None, with_image=True) == SVD.name
+
+
+@pytest.mark.parametrize(
+    ("requested", "with_image", "message"),
+    [
+        ("wan2.1-t2v-1.3b", True, "text only"),
+        ("svd-xt", False, "attach one"),
+        ("cogvideox-5b", False, "not enabled"),
+    ],
+)
+def test_a_model_that_cannot_make_this_clip_is_explained(
+    requested: str, with_image: bool, message: str
+) -> None:
+    with pytest.raises(ModelChoiceError, match=message):
+        ModelCatalog.of([LTX, WAN, SVD], image_model=None).choose(requested, with_image)
+
+
+def test_a_text_only_bot_refuses_images() -> None:
+    with pytest.raises(ModelChoiceError, match="text only"):
+        ModelCatalog.of([WAN], image_model=None).choose(None, with_image=True)
+
+
+def test_suggestions_match_what_was_typed_and_stay_within_discords_limits() -> None:
+    catalog = ModelCatalog.of(list(PRESETS.values()), image_model=None)
+    assert [name for _, name in catalog.suggestions("wan")] == ["wan2.1-t2v-1.3b"]
+    everything = catalog.suggestions("")
+    assert len(everything) == len(PRESETS) <= 25
+    assert all(len(label) <= 100 for label, _ in everything)
