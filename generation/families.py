@@ -138,8 +138,18 @@ SVD = Family(
     max_frames=25,
 )
 
+WAN_I2V = Family(
+    name="wan-i2v",
+    pipeline_classes=("WanImageToVideoPipeline",),
+    frame_step=WAN.frame_step,
+    size_multiple=WAN.size_multiple,
+    defaults=RenderDefaults(width=832, height=480, num_frames=81, fps=16, steps=40, guidance=5.0),
+    needs_image=True,
+    max_frames=81,
+)
+
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, LTX_I2V, SVD)
+    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, LTX_I2V, SVD, WAN_I2V)
 }
 
 

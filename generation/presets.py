@@ -18,6 +18,7 @@ from generation.families import (
     MODELSCOPE,
     SVD,
     WAN,
+    WAN_I2V,
     Family,
     RenderDefaults,
     family_for_pipeline_class,
@@ -140,6 +141,13 @@ PRESETS: dict[str, ModelPreset] = {
             pipeline_class="LTXImageToVideoPipeline",
         ),
         ModelPreset(
+            name="wan2.1-i2v-14b-480p",
+            source="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+            family=WAN_I2V,
+            defaults=WAN_I2V.defaults,
+            description="Wan 2.1 image-to-video 14B: animates an attached image, 5 s at 832x480 (24 GB+)",
+        ),
+        ModelPreset(
             name="svd-xt",
             source="stabilityai/stable-video-diffusion-img2vid-xt",
             family=SVD,
@@ -153,7 +161,12 @@ DEFAULT_PRESET = "ltx-video-distilled"
 
 # Pipelines whose call takes a first frame (optional for LTXConditionPipeline, required for the others).
 IMAGE_PIPELINES = frozenset(
-    {"LTXConditionPipeline", "LTXImageToVideoPipeline", "StableVideoDiffusionPipeline"}
+    {
+        "LTXConditionPipeline",
+        "LTXImageToVideoPipeline",
+        "StableVideoDiffusionPipeline",
+        "WanImageToVideoPipeline",
+    }
 )
 
 

@@ -167,6 +167,55 @@ def _svd() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 32, "height": 32, "num_frames": 4, "fps": 7, "steps": 3, "guidance": 3.0}
 
 
+def _wan_i2v() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
+
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=36,  # noise, plus the image's latents and mask
+        out_channels=16,
+        text_dim=_TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+        image_dim=4,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+    image_encoder = CLIPVisionModel(
+        CLIPVisionConfig(
+            hidden_size=4,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            intermediate_size=16,
+            patch_size=1,
+        )
+    ).eval()
+    pipe = WanImageToVideoPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder("umt5"),
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        transformer=transformer,
+        image_encoder=image_encoder,
+        image_processor=CLIPImageProcessor(crop_size=32, size=32),
+    )
+    return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 3, "guidance": 5.0}
+
+
 def _ltx() -> tuple[Any, dict[str, Any]]:
     from diffusers import (
         AutoencoderKLLTXVideo,
@@ -402,4 +451,5 @@ _BUILDERS = {
     "animatediff": _animatediff,
     "ltx-i2v": _ltx_i2v,
     "svd": _svd,
+    "wan-i2v": _wan_i2v,
 }

@@ -126,7 +126,7 @@ def test_a_preset_can_assemble_its_pipeline_from_several_sources(tiny_models: Ca
     assert pipe.scheduler.config.timestep_spacing == "trailing"
 
 
-@pytest.mark.parametrize("family", ["ltx-i2v", "svd"])
+@pytest.mark.parametrize("family", ["ltx-i2v", "svd", "wan-i2v"])
 def test_image_to_video_starts_from_the_image(tiny_models: Callable[[str], Path], family: str) -> None:
     generator = VideoGenerator(str(tiny_models(family)), device="cpu")
     red = generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME)).frames
