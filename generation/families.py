@@ -148,8 +148,20 @@ WAN_I2V = Family(
     max_frames=81,
 )
 
+HUNYUAN = Family(
+    name="hunyuanvideo",
+    pipeline_classes=("HunyuanVideoPipeline",),
+    frame_step=4,
+    size_multiple=16,
+    # Guidance is distilled into the model (embedded guidance); no negative prompt.
+    defaults=RenderDefaults(
+        width=848, height=480, num_frames=61, fps=24, steps=30, guidance=6.0, supports_negative=False
+    ),
+    max_frames=129,
+)
+
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, LTX_I2V, SVD, WAN_I2V)
+    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, HUNYUAN, LTX_I2V, SVD, WAN_I2V)
 }
 
 

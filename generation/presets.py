@@ -13,6 +13,7 @@ from generation.families import (
     ANIMATEDIFF,
     COGVIDEOX,
     FAMILIES,
+    HUNYUAN,
     LTX,
     LTX_I2V,
     MODELSCOPE,
@@ -103,6 +104,13 @@ PRESETS: dict[str, ModelPreset] = {
             family=COGVIDEOX,
             defaults=COGVIDEOX.defaults,
             description="CogVideoX 5B: 6 s at 720x480, better motion, about twice the time of 2B",
+        ),
+        ModelPreset(
+            name="hunyuanvideo",
+            source="hunyuanvideo-community/HunyuanVideo",
+            family=HUNYUAN,
+            defaults=HUNYUAN.defaults,
+            description="HunyuanVideo 13B: the most detailed here, 2.5 s at 848x480; offloads below 80 GB",
         ),
         ModelPreset(
             name="modelscope-1.7b",

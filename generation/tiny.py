@@ -216,6 +216,83 @@ def _wan_i2v() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 3, "guidance": 5.0}
 
 
+def _hunyuanvideo() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLHunyuanVideo,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideoPipeline,
+        HunyuanVideoTransformer3DModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaModel
+
+    transformer = HunyuanVideoTransformer3DModel(
+        in_channels=4,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=10,
+        num_layers=1,
+        num_single_layers=1,
+        num_refiner_layers=1,
+        patch_size=1,
+        patch_size_t=1,
+        guidance_embeds=True,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 4, 4),
+    )
+    vae = AutoencoderKLHunyuanVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("HunyuanVideoDownBlock3D",) * 4,
+        up_block_types=("HunyuanVideoUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        layers_per_block=1,
+        act_fn="silu",
+        norm_num_groups=4,
+        scaling_factor=0.476986,
+        spatial_compression_ratio=8,
+        temporal_compression_ratio=4,
+        mid_block_add_attention=True,
+    )
+    tokenizer, tokenizer_2 = _tokenizer(), _clip_tokenizer()
+    text_encoder = LlamaModel(
+        LlamaConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=0,
+            hidden_size=16,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+            hidden_act="gelu",
+        )
+    ).eval()
+    text_encoder_2 = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=8,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer_2),
+        )
+    ).eval()
+    pipe = HunyuanVideoPipeline(
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=tokenizer_2,
+    )
+    return pipe, {"width": 32, "height": 32, "num_frames": 9, "fps": 8, "steps": 3, "guidance": 6.0}
+
+
 def _ltx() -> tuple[Any, dict[str, Any]]:
     from diffusers import (
         AutoencoderKLLTXVideo,
@@ -449,6 +526,7 @@ _BUILDERS = {
     "cogvideox": _cogvideox,
     "modelscope": _modelscope,
     "animatediff": _animatediff,
+    "hunyuanvideo": _hunyuanvideo,
     "ltx-i2v": _ltx_i2v,
     "svd": _svd,
     "wan-i2v": _wan_i2v,
