@@ -76,6 +76,17 @@ WAN = Family(
     max_frames=81,
 )
 
+# Wan 2.2's VAE compresses 16x (Wan 2.1's 8x), so sides are multiples of 32. It shares WanPipeline with
+# Wan 2.1 and is chosen by preset or by a directory's videobot.json, never by pipeline class.
+WAN22 = Family(
+    name="wan2.2",
+    pipeline_classes=(),
+    frame_step=4,
+    size_multiple=32,
+    defaults=RenderDefaults(width=1280, height=704, num_frames=121, fps=24, steps=50, guidance=5.0),
+    max_frames=121,
+)
+
 LTX = Family(
     name="ltx",
     pipeline_classes=("LTXPipeline", "LTXConditionPipeline"),
@@ -161,7 +172,7 @@ HUNYUAN = Family(
 )
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (WAN, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, HUNYUAN, LTX_I2V, SVD, WAN_I2V)
+    f.name: f for f in (WAN, WAN22, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, HUNYUAN, LTX_I2V, SVD, WAN_I2V)
 }
 
 

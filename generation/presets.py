@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from generation.families import (
     ANIMATEDIFF,
@@ -19,6 +20,7 @@ from generation.families import (
     MODELSCOPE,
     SVD,
     WAN,
+    WAN22,
     WAN_I2V,
     Family,
     RenderDefaults,
@@ -90,6 +92,13 @@ PRESETS: dict[str, ModelPreset] = {
             family=WAN,
             defaults=WAN.defaults,
             description="Wan 2.1 text-to-video 1.3B: 5 s at 832x480, fits 8 GB cards with offload",
+        ),
+        ModelPreset(
+            name="wan2.2-ti2v-5b",
+            source="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+            family=WAN22,
+            defaults=WAN22.defaults,
+            description="Wan 2.2 TI2V 5B: 5 s at 1280x704, 24 fps, fits a 24 GB card",
         ),
         ModelPreset(
             name="cogvideox-2b",
@@ -236,18 +245,22 @@ def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:
         class_name = json.loads(index.read_text())["_class_name"]
     except (ValueError, KeyError) as exc:
         raise ModelResolutionError(f"{index} is not a valid diffusers model index: {exc}") from exc
-    family = family_for_pipeline_class(class_name)
-    if family is None:
-        raise ModelResolutionError(f"{path} holds a {class_name}, which this bot does not know how to drive")
-    defaults = family.defaults
     sidecar = path / SIDECAR_NAME
+    data: dict[str, Any] = {}
     if sidecar.is_file():
         try:
             data = json.loads(sidecar.read_text())
-            data.pop("family", None)
-            defaults = replace(defaults, **data)
-        except (ValueError, TypeError) as exc:
-            raise ModelResolutionError(f"{sidecar} is not valid: {exc}") from exc
+        except ValueError as exc:
+            raise ModelResolutionError(f"{sidecar} is not valid JSON: {exc}") from exc
+    # The directory's own word on its family wins: some families share a pipeline class.
+    named = data.pop("family", None)
+    family = FAMILIES.get(str(named)) if named is not None else family_for_pipeline_class(class_name)
+    if family is None:
+        raise ModelResolutionError(f"{path} holds a {class_name}, which this bot does not know how to drive")
+    try:
+        defaults = replace(family.defaults, **data)
+    except TypeError as exc:
+        raise ModelResolutionError(f"{sidecar} is not valid: {exc}") from exc
     return ModelPreset(
         name=str(path),
         source=str(path),

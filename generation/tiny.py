@@ -95,6 +95,55 @@ def _wan() -> tuple[Any, dict[str, Any]]:
     return pipe, {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 4, "guidance": 5.0}
 
 
+def _wan22() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+
+    z_dim = 8
+    # Wan 2.2's VAE: residual, patchified 2x2, 16x spatial compression.
+    vae = AutoencoderKLWan(
+        base_dim=8,
+        z_dim=z_dim,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+        is_residual=True,
+        in_channels=12,
+        out_channels=12,
+        patch_size=2,
+        scale_factor_spatial=16,
+        latents_mean=[0.0] * z_dim,
+        latents_std=[1.0] * z_dim,
+    )
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=z_dim,
+        out_channels=z_dim,
+        text_dim=_TEXT_DIM,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    pipe = WanPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder("umt5"),
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
+        transformer=transformer,
+        expand_timesteps=True,
+    )
+    return pipe, {"width": 64, "height": 64, "num_frames": 9, "fps": 8, "steps": 3, "guidance": 5.0}
+
+
 def _ltx_i2v() -> tuple[Any, dict[str, Any]]:
     from diffusers import LTXImageToVideoPipeline
 
@@ -530,4 +579,5 @@ _BUILDERS = {
     "ltx-i2v": _ltx_i2v,
     "svd": _svd,
     "wan-i2v": _wan_i2v,
+    "wan2.2": _wan22,
 }

@@ -35,7 +35,7 @@ def test_a_text_only_bot_refuses_images() -> None:
 
 def test_suggestions_match_what_was_typed_and_stay_within_discords_limits() -> None:
     catalog = ModelCatalog.of(list(PRESETS.values()), image_model=None)
-    assert [name for _, name in catalog.suggestions("wan")] == ["wan2.1-t2v-1.3b", "wan2.1-i2v-14b-480p"]
+    assert [name for _, name in catalog.suggestions("wan2.1")] == ["wan2.1-t2v-1.3b", "wan2.1-i2v-14b-480p"]
     assert [name for _, name in catalog.suggestions("STABLE VIDEO")] == ["svd-xt"]
     everything = catalog.suggestions("")
     assert len(everything) == len(PRESETS) <= 25

@@ -97,3 +97,11 @@ def test_aspect_ratios_keep_about_the_same_area(name: str, aspect: str) -> None:
     assert width % f.size_multiple == 0 and height % f.size_multiple == 0
     assert abs(width / height - across / down) < 0.15
     assert 0.8 < (width * height) / (d.width * d.height) < 1.2
+
+
+def test_a_directory_names_its_family_when_families_share_a_pipeline(tmp_path: Path) -> None:
+    (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": "WanPipeline"}))
+    assert resolve_model(str(tmp_path)).family.name == "wan"
+    (tmp_path / SIDECAR_NAME).write_text(json.dumps({"family": "wan2.2"}))
+    preset = resolve_model(str(tmp_path))
+    assert preset.family.name == "wan2.2" and preset.family.size_multiple == 32
