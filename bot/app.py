@@ -42,6 +42,7 @@ class App:
         self.engine = create_engine(settings.database.url)
         self.store = JobStore(self.engine)
         self.registry = WorkerRegistry(self.engine)
+        self.moderation = ModerationStore(self.engine)
         self._stop = asyncio.Event()
 
     async def migrate(self) -> None:
@@ -106,7 +107,9 @@ class App:
             clip_dir=Path(w.clip_dir),
             warmup=w.warmup,
         )
-        return Worker(self.store, self.registry, generators, DiscordDelivery(client), options)
+        return Worker(
+            self.store, self.moderation, self.registry, generators, DiscordDelivery(client), options
+        )
 
     def _start_worker(self, worker: Worker) -> list[asyncio.Task[None]]:
         """The worker's loop, and on PostgreSQL a listener that wakes it as soon as a job is queued."""
@@ -148,7 +151,7 @@ class App:
         client = VideoBot(
             [
                 VideoCommand(self.store, self.registry, catalog, limits, wake_worker),
-                ModerationCommands(self.store, ModerationStore(self.engine), limits),
+                ModerationCommands(self.store, self.moderation, limits),
             ],
             JobCommands(self.store, catalog.default, job_cancelled),
             self.settings.discord.command_guilds,

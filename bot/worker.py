@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from PIL import Image
 
 from bot.store.jobs import JobRecord, JobStore
+from bot.store.moderation import ModerationStore
 from bot.store.workers import WorkerRegistry
 from generation import (
     ClipTooLargeError,
@@ -31,6 +32,7 @@ from generation import (
     encode_mp4,
 )
 from generation.presets import ModelPreset
+from generation.watermark import add_watermark
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,14 @@ class Worker:
     def __init__(
         self,
         store: JobStore,
+        moderation: ModerationStore,
         registry: WorkerRegistry,
         generators: Sequence[VideoGenerator],
         delivery: Delivery,
         options: WorkerOptions,
     ) -> None:
         self._store = store
+        self._moderation = moderation
         self._registry = registry
         # One pipeline per model this worker serves, each loaded once.
         self._generators = {g.model_name: g for g in generators}
@@ -255,7 +259,10 @@ class Worker:
             "title": job.prompt,
             "comment": f"AI-generated video. Model: {clip.model}. Seed: {clip.seed}. Prompt: {job.prompt}",
         }
-        encoded = await asyncio.to_thread(encode_mp4, clip.frames, clip.fps, path, job.max_bytes, metadata)
+        frames = clip.frames
+        if await self._moderation.watermark(job.guild_id):
+            frames = await asyncio.to_thread(add_watermark, frames)
+        encoded = await asyncio.to_thread(encode_mp4, frames, clip.fps, path, job.max_bytes, metadata)
         return encoded, clip.model
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:

@@ -186,6 +186,14 @@ class ModerationCommands:
             text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
             await self._reply(interaction, text[:1900])
 
+        @group.command(name="watermark", description="Show a small visible 'AI' badge on this server's clips")
+        async def watermark(interaction: discord.Interaction, on: bool) -> None:
+            if (guild_id := await self._guild_or_deny(interaction)) is None:
+                return
+            await self._moderation.set_watermark(guild_id, on, interaction.user.id)
+            state = "now carry" if on else "no longer carry"
+            await self._reply(interaction, f"Clips made here {state} a visible “AI” badge.")
+
         @group.command(name="audit", description="Recent moderator actions in this server")
         async def audit(interaction: discord.Interaction) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:

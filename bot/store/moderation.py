@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.blocklist import normalise
 from bot.store.base import StoreBase
 from bot.store.jobs import utcnow
-from bot.store.schema import AuditEntry, Ban, BlockedTerm
+from bot.store.schema import AuditEntry, Ban, BlockedTerm, GuildSettings
 
 MAX_TERMS = 200
 
@@ -132,6 +132,20 @@ class ModerationStore(StoreBase):
             if removed:
                 self._audit(session, guild_id, moderator_id, "blocklist remove", term)
             return removed
+
+    async def set_watermark(self, guild_id: int, on: bool, moderator_id: int) -> None:
+        async with self._transaction() as session:
+            row = await session.get(GuildSettings, guild_id)
+            if row is None:
+                session.add(GuildSettings(guild_id=guild_id, watermark=on))
+            else:
+                row.watermark = on
+            self._audit(session, guild_id, moderator_id, "watermark", "on" if on else "off")
+
+    async def watermark(self, guild_id: int) -> bool:
+        async with self._transaction() as session:
+            row = await session.get(GuildSettings, guild_id)
+            return bool(row and row.watermark)
 
     async def terms(self, guild_id: int) -> list[str]:
         async with self._transaction() as session:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -233,3 +234,12 @@ class JobImage(Base):
         BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
     )
     png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class GuildSettings(Base):
+    """Settings a server's moderators choose; a missing row means the defaults."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    watermark: Mapped[bool] = mapped_column(Boolean, default=False)

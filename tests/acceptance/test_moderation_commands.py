@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from generation.ffmpeg_binary import ffmpeg_executable
 from tests.acceptance.harness import bot_env, bot_process
+from tests.conftest import ffprobe
 from tests.standin import DiscordStandIn, Recorded
 from tests.standin.payloads import ALL_PERMISSIONS
 
@@ -104,3 +109,43 @@ async def test_moderators_shape_limits_block_terms_and_see_the_audit(
             assert any("blocklist add" in line for line in lines)
             assert any("limits set" in line for line in lines)
             assert all(f"<@{MODERATOR}>" in line for line in lines)
+
+
+def _frames(path: Path) -> np.ndarray:
+    """Decode a clip to RGB frames with the real ffmpeg."""
+    probe = ffprobe(path)["streams"][0]
+    width, height = int(probe["width"]), int(probe["height"])
+    raw = subprocess.run(
+        [ffmpeg_executable(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, height, width, 3).astype(int)
+
+
+async def test_a_server_can_mark_its_clips_visibly_as_ai(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    clips = []
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        for watermark in (False, True):
+            if watermark:
+                payload = discord.slash_command(
+                    "videomod", MODERATOR, subcommand=("watermark",), permissions=ALL_PERMISSIONS, on=True
+                )
+                assert "now carry" in _text(await _ask(discord, payload))
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=5))
+            n = len(clips)
+            await discord.wait_for(lambda r, n=n: len(discord.of_route("channel_message")) > n, 60, "clip")
+            posted = discord.of_route("channel_message")[n]
+            ((filename, data),) = posted.files.values()
+            clips.append(tmp_path / f"{watermark}-{filename}")
+            clips[-1].write_bytes(data)
+    plain, marked = (_frames(c) for c in clips)
+    h, w = plain.shape[1] // 2, plain.shape[2] // 2
+    corner = np.abs(marked[:, h:, w:] - plain[:, h:, w:]).mean()
+    elsewhere = np.abs(marked[:, :h, :w] - plain[:, :h, :w]).mean()
+    assert corner > 4 * max(elsewhere, 0.5)

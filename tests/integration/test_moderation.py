@@ -77,3 +77,15 @@ async def test_audit_log_records_who_did_what_per_server(moderation: ModerationS
     ]
     assert entries[2].target_user_id == 5 and entries[2].details == "spam"
     assert [e.action for e in await moderation.audit(11)] == ["ban"]
+
+
+async def test_the_watermark_setting_is_per_server_and_audited(moderation: ModerationStore) -> None:
+    assert not await moderation.watermark(10)
+    await moderation.set_watermark(10, True, MOD)
+    assert await moderation.watermark(10) and not await moderation.watermark(11)
+    await moderation.set_watermark(10, False, MOD)
+    assert not await moderation.watermark(10)
+    assert [(e.action, e.details) for e in await moderation.audit(10)] == [
+        ("watermark", "off"),
+        ("watermark", "on"),
+    ]

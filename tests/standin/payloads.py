@@ -162,7 +162,11 @@ def slash_command(
     users = users or {}
 
     def kind(value: Any) -> int:
-        return 4 if isinstance(value, int) and not isinstance(value, bool) else 3
+        if isinstance(value, bool):
+            return 5
+        if isinstance(value, int):
+            return 4
+        return 10 if isinstance(value, float) else 3
 
     leaf = [{"name": k, "type": option_types.get(k, kind(v)), "value": v} for k, v in options.items()]
     for option in leaf:
