@@ -10,7 +10,9 @@ from dataclasses import dataclass
 MAX_PROMPT = 500
 MAX_SEED = 2**32 - 1
 ASPECTS = ("16:9", "9:16", "1:1")
+FORMATS = ("mp4", "gif")
 MIN_DURATION, MAX_DURATION = 1.0, 20.0  # seconds; each model then clamps to what it makes well
+MAX_GIF_SECONDS = 6.0  # as generation.gif.MAX_GIF_SECONDS; repeated so this module imports no torch
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -26,10 +28,12 @@ class VideoRequest:
     seed: int
     aspect: str | None = None
     duration: float | None = None
+    format: str | None = None
 
     def options(self) -> dict[str, object]:
-        """What the worker needs to shape the clip; absent keys mean the model's defaults."""
-        return {k: v for k, v in (("aspect", self.aspect), ("duration", self.duration)) if v is not None}
+        """What the worker needs to shape the clip; absent keys mean the defaults."""
+        pairs = (("aspect", self.aspect), ("duration", self.duration), ("format", self.format))
+        return {k: v for k, v in pairs if v is not None}
 
 
 def clean_text(text: str) -> str:
@@ -46,6 +50,7 @@ def validate_request(
     seed: int | None = None,
     aspect: str | None = None,
     duration: float | None = None,
+    format: str | None = None,
 ) -> VideoRequest:
     cleaned = clean_text(prompt)
     if not cleaned:
@@ -71,6 +76,15 @@ def validate_request(
         raise InvalidRequestError(
             f"The duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds."
         )
+    if format is not None and format not in FORMATS:
+        raise InvalidRequestError(f"The format must be one of {', '.join(FORMATS)}.")
+    if format == "gif" and duration is not None and duration > MAX_GIF_SECONDS:
+        raise InvalidRequestError(f"GIFs are for short clips: {MAX_GIF_SECONDS:g} seconds at most.")
     return VideoRequest(
-        prompt=cleaned, negative_prompt=negative_cleaned or None, seed=seed, aspect=aspect, duration=duration
+        prompt=cleaned,
+        negative_prompt=negative_cleaned or None,
+        seed=seed,
+        aspect=aspect,
+        duration=duration,
+        format=format if format != "mp4" else None,
     )

@@ -31,6 +31,7 @@ from generation import (
     VideoGenerator,
     encode_mp4,
 )
+from generation.gif import MAX_GIF_SECONDS, encode_gif
 from generation.presets import ModelPreset
 from generation.watermark import add_watermark
 
@@ -219,7 +220,8 @@ class Worker:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            path.unlink(missing_ok=True)
+            for encoded_file in (path, path.with_suffix(".gif")):
+                encoded_file.unlink(missing_ok=True)
 
     async def _adopt_earlier_post(self, job: JobRecord) -> bool:
         """A previous attempt crashed while posting: if its message exists, record it instead of reposting."""
@@ -262,7 +264,13 @@ class Worker:
         frames = clip.frames
         if await self._moderation.watermark(job.guild_id):
             frames = await asyncio.to_thread(add_watermark, frames)
-        encoded = await asyncio.to_thread(encode_mp4, frames, clip.fps, path, job.max_bytes, metadata)
+        if job.options.get("format") == "gif":
+            # GIFs carry one comment block: put the whole provenance line in it.
+            encoded = await asyncio.to_thread(
+                encode_gif, frames, clip.fps, path.with_suffix(".gif"), job.max_bytes, metadata["comment"]
+            )
+        else:
+            encoded = await asyncio.to_thread(encode_mp4, frames, clip.fps, path, job.max_bytes, metadata)
         return encoded, clip.model
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:
@@ -330,4 +338,10 @@ def shape_for(preset: ModelPreset, options: dict[str, Any]) -> dict[str, int]:
         )
     if options.get("duration"):
         shape["num_frames"] = family.frames_for(float(options["duration"]), defaults.fps)
+    if options.get("format") == "gif":
+        # GIFs are for short clips: cap the length, stepping down by the model's frame rule.
+        frames = shape.get("num_frames", family.fit_frames(defaults.num_frames))
+        while frames / defaults.fps > MAX_GIF_SECONDS and frames - family.frame_step > family.frame_step:
+            frames -= family.frame_step
+        shape["num_frames"] = frames
     return shape

@@ -75,7 +75,7 @@ class DiscordDelivery:
             lambda: {
                 "content": f"<@{job.user_id}> your clip is ready.",
                 "embed": embed,
-                "file": discord.File(clip.path, filename=f"clip-{job.id}.mp4"),
+                "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
                 # Discord returns the first message instead of a second one if a retry repeats the nonce.
                 "nonce": f"videobot-job-{job.id}",
             },

@@ -18,6 +18,7 @@ from bot.store.jobs import JobStore, NewJob
 from bot.store.workers import WorkerRegistry
 from bot.video_request import (
     ASPECTS,
+    FORMATS,
     MAX_DURATION,
     MAX_PROMPT,
     MAX_SEED,
@@ -59,8 +60,12 @@ class VideoCommand:
             aspect="Shape of the clip (default: the model's own)",
             duration="Length in seconds (the model rounds it to what it can make)",
             model="Which model makes it (default: this server's usual one)",
+            format="mp4 (default) or an animated GIF, for clips of up to 6 seconds",
         )
-        @app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
+        @app_commands.choices(
+            aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
+            format=[app_commands.Choice(name=f, value=f) for f in FORMATS],
+        )
         async def video(
             interaction: discord.Interaction,
             prompt: app_commands.Range[str, 1, MAX_PROMPT],
@@ -70,8 +75,9 @@ class VideoCommand:
             aspect: str | None = None,
             duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
             model: app_commands.Range[str, 1, 200] | None = None,
+            format: str | None = None,
         ) -> None:
-            await self.handle(interaction, prompt, negative, seed, image, aspect, duration, model)
+            await self.handle(interaction, prompt, negative, seed, image, aspect, duration, model, format)
 
         @video.autocomplete("model")
         async def model_choices(
@@ -92,12 +98,13 @@ class VideoCommand:
         aspect: str | None = None,
         duration: float | None = None,
         model: str | None = None,
+        format: str | None = None,
     ) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
             return
         try:
-            request = validate_request(prompt, negative, seed, aspect, duration)
+            request = validate_request(prompt, negative, seed, aspect, duration, format)
         except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return

@@ -120,3 +120,17 @@ async def test_members_pick_among_the_enabled_models(
                 32,
                 32,
             )  # the tiny LTX's frame, not Wan's 64
+
+
+async def test_a_short_clip_can_come_as_a_gif(tiny_wan: Path, sqlite_url: str, tmp_path: Path) -> None:
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", format="gif"))
+        posted = await discord.wait_for(lambda r: r.route == "channel_message" and bool(r.files), 60, "gif")
+    ((filename, data),) = posted.files.values()
+    assert filename.endswith(".gif")
+    with Image.open(io.BytesIO(data)) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 9
+        assert b"AI-generated" in gif.info["comment"]

@@ -64,3 +64,15 @@ def test_shape_options_travel_with_the_job() -> None:
         "duration": 3.0,
     }
     assert validate_request("a cat").options() == {}
+
+
+def test_gifs_are_for_short_clips() -> None:
+    assert validate_request("a cat", format="gif", duration=4.0).options() == {
+        "duration": 4.0,
+        "format": "gif",
+    }
+    assert validate_request("a cat", format="mp4").options() == {}
+    with pytest.raises(InvalidRequestError, match="GIF"):
+        validate_request("a cat", format="gif", duration=10.0)
+    with pytest.raises(InvalidRequestError, match="format"):
+        validate_request("a cat", format="webm")
