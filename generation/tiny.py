@@ -60,20 +60,16 @@ def _text_encoder(kind: str) -> Any:
     return getattr(transformers, f"{prefix}EncoderModel")(config).eval()
 
 
-def _wan() -> tuple[Any, dict[str, Any]]:
-    from diffusers import (
-        AutoencoderKLWan,
-        FlowMatchEulerDiscreteScheduler,
-        WanPipeline,
-        WanTransformer3DModel,
-    )
+def _wan_transformer(in_channels: int = 16, out_channels: int = 16, **extra: Any) -> Any:
+    """The tiny Wan transformer of diffusers' own tests; image-to-video adds channels and image_dim."""
+    from diffusers import WanTransformer3DModel
 
-    transformer = WanTransformer3DModel(
+    return WanTransformer3DModel(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
         attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
+        in_channels=in_channels,
+        out_channels=out_channels,
         text_dim=_TEXT_DIM,
         freq_dim=256,
         ffn_dim=32,
@@ -81,7 +77,51 @@ def _wan() -> tuple[Any, dict[str, Any]]:
         cross_attn_norm=True,
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
+        **extra,
     )
+
+
+def _sd_vae() -> Any:
+    """A one-block Stable Diffusion VAE (ModelScope and AnimateDiff decode frame by frame with it)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=[8],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D"],
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=32,
+    )
+
+
+def _clip_text_encoder(vocab_size: int, hidden_size: int = _TEXT_DIM) -> Any:
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    config = CLIPTextConfig(
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1,
+        hidden_size=hidden_size,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=vocab_size,
+        projection_dim=hidden_size,
+    )
+    return CLIPTextModel(config).eval()
+
+
+def _wan() -> tuple[Any, dict[str, Any]]:
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanPipeline,
+    )
+
+    transformer = _wan_transformer()
     vae = AutoencoderKLWan(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
     )
@@ -100,7 +140,6 @@ def _wan22() -> tuple[Any, dict[str, Any]]:
         AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         WanPipeline,
-        WanTransformer3DModel,
     )
 
     z_dim = 8
@@ -119,20 +158,7 @@ def _wan22() -> tuple[Any, dict[str, Any]]:
         latents_mean=[0.0] * z_dim,
         latents_std=[1.0] * z_dim,
     )
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=z_dim,
-        out_channels=z_dim,
-        text_dim=_TEXT_DIM,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = _wan_transformer(in_channels=z_dim, out_channels=z_dim)
     pipe = WanPipeline(
         tokenizer=_tokenizer(),
         text_encoder=_text_encoder("umt5"),
@@ -221,25 +247,11 @@ def _wan_i2v() -> tuple[Any, dict[str, Any]]:
         AutoencoderKLWan,
         FlowMatchEulerDiscreteScheduler,
         WanImageToVideoPipeline,
-        WanTransformer3DModel,
     )
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=36,  # noise, plus the image's latents and mask
-        out_channels=16,
-        text_dim=_TEXT_DIM,
-        freq_dim=256,
-        ffn_dim=32,
-        num_layers=2,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-        image_dim=4,
-    )
+    # Input channels: the noise, plus the image's latents and its mask.
+    transformer = _wan_transformer(in_channels=36, out_channels=16, image_dim=4)
     vae = AutoencoderKLWan(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
     )
@@ -272,7 +284,7 @@ def _hunyuanvideo() -> tuple[Any, dict[str, Any]]:
         HunyuanVideoPipeline,
         HunyuanVideoTransformer3DModel,
     )
-    from transformers import CLIPTextConfig, CLIPTextModel, LlamaConfig, LlamaModel
+    from transformers import LlamaConfig, LlamaModel
 
     transformer = HunyuanVideoTransformer3DModel(
         in_channels=4,
@@ -318,18 +330,7 @@ def _hunyuanvideo() -> tuple[Any, dict[str, Any]]:
             hidden_act="gelu",
         )
     ).eval()
-    text_encoder_2 = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=8,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            vocab_size=len(tokenizer_2),
-        )
-    ).eval()
+    text_encoder_2 = _clip_text_encoder(len(tokenizer_2), hidden_size=8)
     pipe = HunyuanVideoPipeline(
         text_encoder=text_encoder,
         tokenizer=tokenizer,
@@ -453,23 +454,10 @@ def _clip_tokenizer() -> Any:
 
 
 def _modelscope() -> tuple[Any, dict[str, Any]]:
-    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from diffusers import DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
 
     tokenizer = _clip_tokenizer()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=_TEXT_DIM,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            vocab_size=len(tokenizer),
-            projection_dim=_TEXT_DIM,
-        )
-    ).eval()
+    text_encoder = _clip_text_encoder(len(tokenizer))
     unet = UNet3DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,
@@ -482,16 +470,7 @@ def _modelscope() -> tuple[Any, dict[str, Any]]:
         attention_head_dim=4,
         norm_num_groups=4,
     )
-    vae = AutoencoderKL(
-        block_out_channels=[8],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D"],
-        latent_channels=4,
-        norm_num_groups=4,
-        sample_size=32,
-    )
+    vae = _sd_vae()
     scheduler = DDIMScheduler(
         beta_start=0.00085,
         beta_end=0.012,
@@ -508,26 +487,13 @@ def _modelscope() -> tuple[Any, dict[str, Any]]:
 def _animatediff() -> tuple[Any, dict[str, Any]]:
     from diffusers import (
         AnimateDiffPipeline,
-        AutoencoderKL,
         DDIMScheduler,
         MotionAdapter,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextConfig, CLIPTextModel
 
     tokenizer = _clip_tokenizer()
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=1,
-            pad_token_id=1,
-            hidden_size=_TEXT_DIM,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            vocab_size=len(tokenizer),
-        )
-    ).eval()
+    text_encoder = _clip_text_encoder(len(tokenizer))
     unet = UNet2DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,
@@ -545,16 +511,7 @@ def _animatediff() -> tuple[Any, dict[str, Any]]:
         motion_norm_num_groups=2,
         motion_num_attention_heads=4,
     )
-    vae = AutoencoderKL(
-        block_out_channels=[8],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D"],
-        latent_channels=4,
-        norm_num_groups=4,
-        sample_size=32,
-    )
+    vae = _sd_vae()
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False)
     pipe = AnimateDiffPipeline(
         unet=unet,
