@@ -102,7 +102,6 @@ class Worker:
         # The job being processed and the event that stops its render.
         self._running: tuple[int, asyncio.Event] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # progress edits in flight
-        self.jobs_done = 0
 
     @property
     def name(self) -> str:
@@ -167,7 +166,6 @@ class Worker:
             await self._idle()
             return
         await self.process(job)
-        self.jobs_done += 1
 
     async def _idle(self) -> None:
         self._wake.clear()
