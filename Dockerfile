@@ -30,9 +30,12 @@ RUN pip install --no-deps .
 
 RUN useradd --create-home --uid 10001 videobot && mkdir -p /data && chown videobot /data
 USER videobot
-# Jobs (SQLite by default), clips awaiting upload and downloaded models live on the /data volume.
+# Jobs (SQLite by default), clips awaiting upload and downloaded models live on the /data volume;
+# The Content Credentials signing chain and MagCache calibrations too, so they survive new containers.
 ENV VIDEOBOT_DATABASE__URL=sqlite+aiosqlite:////data/videobot.db \
-    VIDEOBOT_WORKER__CLIP_DIR=/data/clips
+    VIDEOBOT_WORKER__CLIP_DIR=/data/clips \
+    VIDEOBOT_PROVENANCE__DIRECTORY=/data/provenance \
+    VIDEOBOT_GENERATION__CALIBRATION_DIR=/data/calibration
 VOLUME /data
 ENTRYPOINT ["python3", "-m", "bot", "--config", "/app/config.toml"]
 CMD ["run"]

@@ -58,6 +58,9 @@ async def _run(settings: Settings, command: str, token: str | None) -> int:
         else:
             assert token is not None
             await app.run_bot(token)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     finally:
         await app.close()
     return 0

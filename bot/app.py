@@ -28,6 +28,12 @@ from bot.store.workers import WorkerRegistry
 from bot.worker import Worker, WorkerOptions, default_worker_name
 from generation import RenderOverrides, VideoGenerator
 from generation.memory import MemoryOptions
+from generation.provenance import (
+    ProvenanceError,
+    SigningCredentials,
+    ensure_signing_chain,
+    load_signing_credentials,
+)
 from generation.speed import SpeedOptions
 
 log = logging.getLogger(__name__)
@@ -69,6 +75,7 @@ class App:
             attention_backend=g.attention_backend or None,
             cache=g.cache,
             cache_threshold=g.cache_threshold,
+            calibration_dir=g.calibration_dir,
             compile=g.compile,
         )
         # The owner's size and step settings shape the default model; the others keep their own defaults.
@@ -106,10 +113,26 @@ class App:
             max_attempts=w.max_attempts,
             clip_dir=Path(w.clip_dir),
             warmup=w.warmup,
+            smooth_fps=self.settings.generation.smooth_fps,
+            credentials=self.signing_credentials(),
         )
         return Worker(
             self.store, self.moderation, self.registry, generators, DiscordDelivery(client), options
         )
+
+    def signing_credentials(self) -> SigningCredentials:
+        """The owner's certificate if configured, else the bot's own chain (made on first start)."""
+        p = self.settings.provenance
+        try:
+            if p.certificate:
+                credentials = load_signing_credentials(Path(p.certificate), Path(p.private_key))
+                log.info("signing clips with the certificate in %s", p.certificate)
+            else:
+                credentials = ensure_signing_chain(Path(p.directory))
+                log.info("signing clips with this bot's own chain in %s (root.pem is its root)", p.directory)
+        except ProvenanceError as exc:
+            raise ConfigError(f"provenance: {exc}") from None
+        return credentials
 
     def _start_worker(self, worker: Worker) -> list[asyncio.Task[None]]:
         """The worker's loop, and on PostgreSQL a listener that wakes it as soon as a job is queued."""

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "VIDEOBOT_"
@@ -53,7 +53,7 @@ class DatabaseSettings(_Section):
 
 
 class GenerationSettings(_Section):
-    model: str = "ltx-video-distilled"
+    model: str = "kandinsky-5-lite"
     image_model: str = ""
     models: list[str] = Field(default_factory=list)
     device: str = "auto"
@@ -61,9 +61,12 @@ class GenerationSettings(_Section):
     vae_tiling: Literal["auto", "on", "off"] = "auto"
     fp8: bool = False
     attention_backend: str = ""
-    cache: Literal["off", "first-block"] = "off"
+    cache: Literal["off", "first-block", "taylorseer", "mag"] = "off"
     cache_threshold: float = Field(default=0.05, gt=0, le=1)
+    calibration_dir: str = "data/calibration"
     compile: bool = False
+    # Clips from models below this frame rate are interpolated up to it (0: as the model makes them).
+    smooth_fps: int = Field(default=24, ge=0, le=60)
 
     @field_validator("attention_backend")
     @classmethod
@@ -98,6 +101,22 @@ class WorkerSettings(_Section):
     models: list[str] = Field(default_factory=list)
 
 
+class ProvenanceSettings(_Section):
+    """Content Credentials: where the bot keeps its own signing chain, or the owner's certificate to use."""
+
+    directory: str = "data/provenance"
+    certificate: str = ""
+    private_key: str = ""
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> ProvenanceSettings:
+        if bool(self.certificate) != bool(self.private_key):
+            raise ValueError(
+                "set both certificate and private_key (your own signing certificate), or neither"
+            )
+        return self
+
+
 class LimitSettings(_Section):
     """Defaults; moderators override them per server, role and member. 0 means no limit."""
 
@@ -122,6 +141,7 @@ class Settings(BaseSettings):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -37,7 +37,15 @@ class ModelCatalog:
                 found.append((label[:100], name))
         return found[:25]
 
-    def choose(self, requested: str | None, with_image: bool) -> str:
+    def choose(self, requested: str | None, with_image: bool, with_sound: bool = False) -> str:
+        chosen = self._choose(requested, with_image)
+        if with_sound and not self.presets[chosen].family.makes_audio:
+            makers = [name for name, p in self.presets.items() if p.family.makes_audio]
+            hint = f" Models here with sound: {', '.join(makers)}." if makers else ""
+            raise ModelChoiceError(f"{chosen} makes silent clips; leave `sound` out.{hint}")
+        return chosen
+
+    def _choose(self, requested: str | None, with_image: bool) -> str:
         if requested is None:
             if with_image:
                 if self.image_default is None:

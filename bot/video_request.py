@@ -11,6 +11,8 @@ MAX_PROMPT = 500
 MAX_SEED = 2**32 - 1
 ASPECTS = ("16:9", "9:16", "1:1")
 FORMATS = ("mp4", "gif")
+# Playback rates a member may ask for: 0 is the model's own; the others are reached by interpolation.
+FRAME_RATES = (0, 24, 30)
 MIN_DURATION, MAX_DURATION = 1.0, 20.0  # seconds; each model then clamps to what it makes well
 MAX_GIF_SECONDS = 6.0  # as generation.gif.MAX_GIF_SECONDS; repeated so this module imports no torch
 
@@ -29,10 +31,18 @@ class VideoRequest:
     aspect: str | None = None
     duration: float | None = None
     format: str | None = None
+    sound: bool | None = None  # None: the model's sound, if it makes any
+    fps: int | None = None  # None: the owner's smooth_fps; 0: the model's own rate
 
     def options(self) -> dict[str, object]:
         """What the worker needs to shape the clip; absent keys mean the defaults."""
-        pairs = (("aspect", self.aspect), ("duration", self.duration), ("format", self.format))
+        pairs = (
+            ("aspect", self.aspect),
+            ("duration", self.duration),
+            ("format", self.format),
+            ("sound", self.sound),
+            ("fps", self.fps),
+        )
         return {k: v for k, v in pairs if v is not None}
 
 
@@ -51,6 +61,8 @@ def validate_request(
     aspect: str | None = None,
     duration: float | None = None,
     format: str | None = None,
+    sound: bool | None = None,
+    fps: int | None = None,
 ) -> VideoRequest:
     cleaned = clean_text(prompt)
     if not cleaned:
@@ -80,6 +92,12 @@ def validate_request(
         raise InvalidRequestError(f"The format must be one of {', '.join(FORMATS)}.")
     if format == "gif" and duration is not None and duration > MAX_GIF_SECONDS:
         raise InvalidRequestError(f"GIFs are for short clips: {MAX_GIF_SECONDS:g} seconds at most.")
+    if format == "gif" and sound:
+        raise InvalidRequestError("GIFs are silent: pick mp4 to keep the sound.")
+    if format == "gif" and fps:
+        raise InvalidRequestError("GIFs play at 15 frames a second at most: leave `fps` out for a GIF.")
+    if fps is not None and fps not in FRAME_RATES:
+        raise InvalidRequestError("The frame rate must be the model's own, 24 or 30.")
     return VideoRequest(
         prompt=cleaned,
         negative_prompt=negative_cleaned or None,
@@ -87,4 +105,6 @@ def validate_request(
         aspect=aspect,
         duration=duration,
         format=format if format != "mp4" else None,
+        sound=sound,
+        fps=fps,
     )

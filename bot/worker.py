@@ -22,17 +22,12 @@ from PIL import Image
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.moderation import ModerationStore
 from bot.store.workers import WorkerRegistry
-from generation import (
-    ClipTooLargeError,
-    EncodedClip,
-    RenderCancelledError,
-    RenderInputError,
-    RenderRequest,
-    VideoGenerator,
-    encode_mp4,
-)
-from generation.gif import MAX_GIF_SECONDS, encode_gif
+from generation.encode import ClipTooLargeError, EncodedClip
+from generation.generator import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
+from generation.gif import MAX_GIF_SECONDS
+from generation.output import ClipFile, write_clip
 from generation.presets import ModelPreset
+from generation.provenance import ClipFacts, ProvenanceError, SigningCredentials
 from generation.watermark import add_watermark
 
 log = logging.getLogger(__name__)
@@ -74,6 +69,10 @@ class WorkerOptions:
     max_attempts: int
     clip_dir: Path
     warmup: bool = True
+    # Clips below this frame rate are interpolated up to it unless the member asked otherwise (0: never).
+    smooth_fps: int = 24
+    # Content Credentials for every clip; None only in tests that check unsigned output.
+    credentials: SigningCredentials | None = None
 
 
 def default_worker_name() -> str:
@@ -197,6 +196,13 @@ class Worker:
                     job, "the clip could not be made small enough for this server's upload limit"
                 )
                 return
+            except ProvenanceError as exc:
+                # Never post a clip without its Content Credentials.
+                log.error("job %d: signing failed: %s", job.id, exc)
+                await self._fail(
+                    job, f"the clip could not be signed as AI-generated (logged as job #{job.id})"
+                )
+                return
             except Exception:
                 log.exception("job %d: generation failed", job.id)
                 await self._fail(job, f"the video model hit an error (logged as job #{job.id})")
@@ -242,11 +248,15 @@ class Worker:
                 raise RenderInputError("its image is missing")
             image = Image.open(io.BytesIO(png)).convert("RGB")
         generator = self._generators[job.model]
+        gif = job.options.get("format") == "gif"
         request = RenderRequest(
             prompt=job.prompt,
             seed=job.seed,
             negative_prompt=job.negative_prompt,
             image=image,
+            # GIFs play at 15 fps at most and are silent: no interpolation, no sound.
+            fps=None if gif else target_fps(generator.preset, job.options, self._options.smooth_fps),
+            sound=not gif and job.options.get("sound", True) is not False,
             **shape_for(generator.preset, job.options),
         )
 
@@ -255,20 +265,16 @@ class Worker:
 
         on_step = self._progress_reporter(job)
         clip = await asyncio.to_thread(generator.render, request, on_step, should_stop)
-        metadata = {
-            "title": job.prompt,
-            "comment": f"AI-generated video. Model: {clip.model}. Seed: {clip.seed}. Prompt: {job.prompt}",
-        }
         frames = clip.frames
         if await self._moderation.watermark(job.guild_id):
             frames = await asyncio.to_thread(add_watermark, frames)
-        if job.options.get("format") == "gif":
-            # GIFs carry one comment block: put the whole provenance line in it.
-            encoded = await asyncio.to_thread(
-                encode_gif, frames, clip.fps, path.with_suffix(".gif"), job.max_bytes, metadata["comment"]
-            )
-        else:
-            encoded = await asyncio.to_thread(encode_mp4, frames, clip.fps, path, job.max_bytes, metadata)
+        facts = ClipFacts(
+            model=clip.model, seed=clip.seed, prompt=job.prompt, negative_prompt=job.negative_prompt
+        )
+        out = ClipFile(frames, clip.fps, facts, clip.audio, "gif" if gif else "mp4")
+        encoded = await asyncio.to_thread(
+            write_clip, out, path.with_suffix(f".{out.format}"), job.max_bytes, self._options.credentials
+        )
         return encoded, clip.model
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:
@@ -324,6 +330,13 @@ class Worker:
             await self._delivery.failed(job, reason)
         except Exception:
             log.exception("job %d: could not tell the user it failed", job.id)
+
+
+def target_fps(preset: ModelPreset, options: dict[str, Any], smooth_fps: int) -> int | None:
+    """The playback rate to interpolate up to: the member's choice (0: the model's own), else the owner's
+    smooth_fps; None when that is not above the model's own rate."""
+    wanted = int(options["fps"]) if options.get("fps") is not None else smooth_fps
+    return wanted if wanted > preset.defaults.fps else None
 
 
 def shape_for(preset: ModelPreset, options: dict[str, Any]) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""``python -m generation``: build tiny pipelines and render clips locally, no Discord needed."""
+"""``python -m generation``: list and plan models, build tiny pipelines, render clips locally (no Discord)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
-from generation.encode import encode_mp4
 from generation.families import FAMILIES
-from generation.generator import RenderRequest, VideoGenerator
-from generation.presets import DEFAULT_PRESET, PRESETS, ModelResolutionError
+from generation.memory import GIB, MemoryOptions
+from generation.planning import CARD_SIZES_GIB, largest_clip, plan_preset, preset_clip
+from generation.presets import ALIASES, DEFAULT_PRESET, PRESETS, ModelPreset, ModelResolutionError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # Discord's default upload limit
+DEFAULT_SIGNING_DIR = "data/provenance"  # the bot's own default ([provenance] directory)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     tiny.add_argument("directory")
     tiny.add_argument("--family", choices=sorted(FAMILIES), required=True)
 
-    render = sub.add_parser("render", help="render one clip to an MP4 file")
+    render = sub.add_parser("render", help="render one clip to an MP4 (or GIF) file, signed")
     render.add_argument("prompt")
     render.add_argument(
         "--model", default=DEFAULT_PRESET, help=f"preset ({', '.join(PRESETS)}), dir or Hub id"
@@ -34,8 +37,26 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--negative", default=None)
     render.add_argument("--device", default="auto")
     render.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
+    render.add_argument("--fps", type=int, default=None, help="raise the frame rate to this by interpolation")
+    render.add_argument("--silent", action="store_true", help="leave out the sound of models that make it")
+    render.add_argument("--gif", action="store_true", help="write a looping GIF (silent, 6 s at most)")
+    render.add_argument(
+        "--signing-dir", default=DEFAULT_SIGNING_DIR, help="where the Content Credentials chain is kept"
+    )
 
-    sub.add_parser("presets", help="list the model presets")
+    presets = sub.add_parser("presets", help="list the model presets: size, download, memory, legacy")
+    presets.add_argument("--markdown", action="store_true", help="as the README's table")
+
+    plan = sub.add_parser("plan", help="the memory profile a card would use for a model, and why")
+    plan.add_argument("model", nargs="?", help="a preset name (all presets with --table)")
+    plan.add_argument("--vram", type=float, help="the card's memory in GB (GiB, as nvidia-smi shows)")
+    plan.add_argument("--width", type=int)
+    plan.add_argument("--height", type=int)
+    plan.add_argument("--frames", type=int)
+    plan.add_argument("--fp8", action="store_true", help="store the denoiser's weights in fp8")
+    plan.add_argument(
+        "--table", action="store_true", help=f"every preset on {CARD_SIZES_GIB} GB, as markdown"
+    )
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -46,11 +67,89 @@ def main(argv: list[str] | None = None) -> int:
         print(make_tiny(args.directory, args.family))
         return 0
     if args.command == "presets":
-        for preset in PRESETS.values():
-            d = preset.defaults
-            size = f"{d.width}x{d.height} {d.num_frames} frames @ {d.fps} fps"
-            print(f"{preset.name:24} {size:32} {preset.description}")
+        print(presets_table(args.markdown))
         return 0
+    if args.command == "plan":
+        return _plan(parser, args)
+    return _render(args)
+
+
+def presets_table(markdown: bool = False) -> str:
+    header = ("preset", "params", "download", "VRAM full", "smallest card", "legacy", "clip")
+    rows = []
+    for preset in PRESETS.values():
+        arch = preset.architecture
+        assert arch is not None, f"{preset.name} has no architecture"
+        fits = [gib for gib in CARD_SIZES_GIB if plan_preset(preset, gib).fits]
+        d = preset.defaults
+        rows.append(
+            (
+                preset.name + (" (default)" if preset.name == DEFAULT_PRESET else ""),
+                f"{arch.params / 1e9:.1f}B",
+                f"{arch.download_bytes / 1e9:.1f} GB",
+                f"{plan_preset(preset, 10_000).peak_bytes / GIB:.0f} GiB",
+                f"{fits[0]} GB" if fits else "none listed",
+                "legacy" if preset.legacy else "",
+                f"{d.width}x{d.height}, {d.num_frames} frames at {d.fps} fps, {d.steps} steps",
+            )
+        )
+    return _table(header, rows, markdown)
+
+
+def plan_table() -> str:
+    """Each preset's profile on each card size, as the README shows it (the bot plans the same way)."""
+    header = ("preset", *(f"{gib} GB" for gib in CARD_SIZES_GIB))
+    rows = []
+    for preset in PRESETS.values():
+        cells = []
+        for gib in CARD_SIZES_GIB:
+            plan = plan_preset(preset, gib)
+            tiles = " +tiles" if plan.vae_tiling else ""
+            cells.append(
+                f"{plan.profile}{tiles} {plan.peak_bytes / GIB:.0f}" if plan.fits else "does not fit"
+            )
+        rows.append((preset.name, *cells))
+    return _table(header, rows, markdown=True)
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in (header, *rows)
+    )
+
+
+def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.table:
+        print(plan_table())
+        return 0
+    if args.model is None or args.vram is None:
+        parser.error("plan needs a MODEL and --vram GB (or --table)")
+    name = ALIASES.get(args.model, args.model)
+    if name not in PRESETS:
+        print(f"error: {args.model!r} is not a preset ({', '.join(PRESETS)})", file=sys.stderr)
+        return 2
+    preset: ModelPreset = PRESETS[name]
+    if args.width or args.height or args.frames:
+        clip = preset_clip(preset, args.width, args.height, args.frames)
+    else:
+        clip = largest_clip(preset)
+    plan = plan_preset(preset, args.vram, clip, MemoryOptions(fp8=args.fp8))
+    print(f"{preset.name} on a {args.vram:g} GB card, {clip.width}x{clip.height}, {clip.frames} frames:")
+    print(f"  profile: {plan.profile}{', VAE tiling' if plan.vae_tiling else ''}")
+    print(f"  expected peak: {plan.peak_bytes / GIB:.1f} GiB")
+    print(f"  reason: {plan.reason}")
+    return 0 if plan.fits else 1
+
+
+def _render(args: argparse.Namespace) -> int:
+    from generation.generator import RenderRequest, VideoGenerator
+    from generation.output import ClipFile, write_clip
+    from generation.provenance import ClipFacts, ensure_signing_chain
 
     seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     try:
@@ -58,18 +157,23 @@ def main(argv: list[str] | None = None) -> int:
     except ModelResolutionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    credentials = ensure_signing_chain(Path(args.signing_dir))
     started = time.perf_counter()
-    clip = generator.render(RenderRequest(prompt=args.prompt, seed=seed, negative_prompt=args.negative))
-    encoded = encode_mp4(
-        clip.frames,
-        clip.fps,
-        args.output,
-        args.max_bytes,
-        metadata={"comment": f"AI-generated by {clip.model}, seed {seed}", "title": args.prompt},
+    request = RenderRequest(
+        prompt=args.prompt, seed=seed, negative_prompt=args.negative, fps=args.fps, sound=not args.silent
+    )
+    clip = generator.render(request)
+    facts = ClipFacts(model=clip.model, seed=seed, prompt=args.prompt, negative_prompt=args.negative)
+    out = ClipFile(clip.frames, clip.fps, facts, clip.audio, "gif" if args.gif else "mp4")
+    encoded = write_clip(out, args.output, args.max_bytes, credentials)
+    sound = (
+        f", sound {clip.audio.channels} ch {clip.audio.sample_rate} Hz"
+        if encoded.has_audio and clip.audio
+        else ""
     )
     print(
-        f"{encoded.path}: {encoded.num_frames} frames {encoded.width}x{encoded.height} @ {encoded.fps} fps, "
-        f"{encoded.size_bytes} bytes, seed {seed}, {time.perf_counter() - started:.1f}s"
+        f"{encoded.path}: {encoded.num_frames} frames {encoded.width}x{encoded.height} @ {encoded.fps} fps"
+        f"{sound}, {encoded.size_bytes} bytes, signed, seed {seed}, {time.perf_counter() - started:.1f}s"
     )
     return 0
 

@@ -21,6 +21,8 @@ class RenderDefaults:
     steps: int
     guidance: float
     supports_negative: bool = True
+    # Guidance of a second denoiser (Wan 2.2 A14B's low-noise expert); None: the pipeline uses ``guidance``.
+    guidance_2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,14 @@ class Family:
     fps_param: str = "frame_rate"
     # The longest clip the model makes well (its training length, or what fits its positional range).
     max_frames: int = 257
+    # The pipeline returns sound with the picture (LTX-2).
+    makes_audio: bool = False
+    # Guidance is set on the pipeline's guider component rather than passed to the call (HunyuanVideo 1.5).
+    guidance_via_guider: bool = False
+    # Guidance is distilled into the model (one pass per step, whatever the scale): HunyuanVideo.
+    embedded_guidance: bool = False
+    # The pipeline picks the frame size itself from the first frame's aspect (HunyuanVideo 1.5 I2V buckets).
+    size_from_image: bool = False
 
     def fit_frames(self, frames: int) -> int:
         """The nearest valid frame count, at least one latent frame past the first."""
@@ -67,12 +77,14 @@ class Family:
         return self.fit_side(round(new_height * across / down)), self.fit_side(round(new_height))
 
 
+# Wan 2.1: 832x480, 81 frames at 16 fps, 50 steps, guidance 5 (the pipeline's defaults and the original
+# generate.py's; https://github.com/Wan-Video/Wan2.1).
 WAN = Family(
     name="wan",
     pipeline_classes=("WanPipeline",),
     frame_step=4,
     size_multiple=16,
-    defaults=RenderDefaults(width=832, height=480, num_frames=81, fps=16, steps=30, guidance=5.0),
+    defaults=RenderDefaults(width=832, height=480, num_frames=81, fps=16, steps=50, guidance=5.0),
     max_frames=81,
 )
 
@@ -92,7 +104,8 @@ LTX = Family(
     pipeline_classes=("LTXPipeline", "LTXConditionPipeline"),
     frame_step=8,
     size_multiple=32,
-    defaults=RenderDefaults(width=704, height=480, num_frames=121, fps=24, steps=40, guidance=3.0),
+    # The LTXImageToVideoPipeline example: 704x480, 50 steps, guidance 3, played at 24 fps (5 s here).
+    defaults=RenderDefaults(width=704, height=480, num_frames=121, fps=24, steps=50, guidance=3.0),
     # Timestep-conditioned LTX VAEs (0.9.1 and later) decode best with a little noise; older ones ignore it.
     call_kwargs={"decode_timestep": 0.05, "decode_noise_scale": 0.025},
 )
@@ -147,6 +160,8 @@ SVD = Family(
     guidance_param="max_guidance_scale",
     fps_param="fps",
     max_frames=25,
+    # Decode 8 frames at a time, as the diffusers SVD guide does (all 25 at once need about 16 GB).
+    call_kwargs={"decode_chunk_size": 8},
 )
 
 WAN_I2V = Family(
@@ -169,10 +184,111 @@ HUNYUAN = Family(
         width=848, height=480, num_frames=61, fps=24, steps=30, guidance=6.0, supports_negative=False
     ),
     max_frames=129,
+    embedded_guidance=True,
+)
+
+# LTX-2: the LTX-Video frame and size rules, sound at 24 kHz. The distilled checkpoint runs without any of
+# the extra passes the pipeline otherwise makes (classifier-free, spatio-temporal and modality guidance, for
+# picture and sound): the diffusers LTX-2 guide's distilled recipe, and every pass a 2x cost.
+LTX2 = Family(
+    name="ltx2",
+    pipeline_classes=("LTX2Pipeline",),
+    frame_step=8,
+    size_multiple=32,
+    defaults=RenderDefaults(
+        width=768, height=512, num_frames=121, fps=24, steps=8, guidance=1.0, supports_negative=False
+    ),
+    call_kwargs={
+        "audio_guidance_scale": 1.0,
+        "stg_scale": 0.0,
+        "audio_stg_scale": 0.0,
+        "modality_scale": 1.0,
+        "audio_modality_scale": 1.0,
+        "guidance_rescale": 0.0,
+        "audio_guidance_rescale": 0.0,
+        "spatio_temporal_guidance_blocks": None,
+    },
+    max_frames=257,
+    makes_audio=True,
+)
+
+# HunyuanVideo 1.5: 16x VAE, no patching; it decides the size from an aspect bucket of target_size
+# (480p: 848x480 at 16:9) and takes guidance through its guider. 121 frames at 24 fps is its training clip.
+HUNYUAN15 = Family(
+    name="hunyuanvideo15",
+    pipeline_classes=("HunyuanVideo15Pipeline",),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(width=848, height=480, num_frames=121, fps=24, steps=50, guidance=6.0),
+    max_frames=121,
+    guidance_via_guider=True,
+)
+HUNYUAN15_I2V = Family(
+    name="hunyuanvideo15-i2v",
+    pipeline_classes=("HunyuanVideo15ImageToVideoPipeline",),
+    frame_step=4,
+    size_multiple=16,
+    defaults=HUNYUAN15.defaults,
+    max_frames=121,
+    guidance_via_guider=True,
+    needs_image=True,
+    size_from_image=True,
+)
+
+# Kandinsky 5 Lite: the HunyuanVideo VAE (8x) with 2x2 patches; the 5-second models make 121 frames at 24 fps.
+KANDINSKY5 = Family(
+    name="kandinsky5",
+    pipeline_classes=("Kandinsky5T2VPipeline",),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(width=768, height=512, num_frames=121, fps=24, steps=50, guidance=5.0),
+    max_frames=121,
+)
+
+# Wan 2.2 A14B: Wan 2.1's rules, two experts, each with its own guidance (the original code samples 40 steps
+# at 4.0 high-noise and 3.0 low-noise: https://github.com/Wan-Video/Wan2.2, wan/configs/wan_t2v_A14B.py).
+WAN22_A14B = Family(
+    name="wan2.2-a14b",
+    pipeline_classes=(),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(
+        width=832, height=480, num_frames=81, fps=16, steps=40, guidance=4.0, guidance_2=3.0
+    ),
+    max_frames=81,
+)
+WAN22_A14B_I2V = Family(
+    name="wan2.2-a14b-i2v",
+    pipeline_classes=(),
+    frame_step=4,
+    size_multiple=16,
+    defaults=RenderDefaults(
+        width=832, height=480, num_frames=81, fps=16, steps=40, guidance=3.5, guidance_2=3.5
+    ),
+    max_frames=81,
+    needs_image=True,
 )
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (WAN, WAN22, LTX, COGVIDEOX, MODELSCOPE, ANIMATEDIFF, HUNYUAN, LTX_I2V, SVD, WAN_I2V)
+    f.name: f
+    for f in (
+        WAN,
+        WAN22,
+        WAN22_A14B,
+        WAN22_A14B_I2V,
+        LTX,
+        LTX2,
+        COGVIDEOX,
+        MODELSCOPE,
+        ANIMATEDIFF,
+        HUNYUAN,
+        HUNYUAN15,
+        HUNYUAN15_I2V,
+        KANDINSKY5,
+        LTX_I2V,
+        SVD,
+        WAN_I2V,
+    )
 }
 
 

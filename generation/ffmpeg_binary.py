@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import subprocess
 
 
 @functools.cache
@@ -16,3 +17,12 @@ def ffmpeg_executable() -> str:
     except ImportError as exc:  # pragma: no cover - imageio-ffmpeg is a dependency
         raise RuntimeError("no ffmpeg on PATH and imageio-ffmpeg is not installed") from exc
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def run_ffmpeg(args: list[str], stdin: bytes = b"") -> bytes:
+    """Run ffmpeg with ``args`` (after the global options), feeding ``stdin``; return what it wrote out."""
+    command = [ffmpeg_executable(), "-hide_banner", "-loglevel", "error", *args]
+    result = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"ffmpeg failed: {result.stderr.decode(errors='replace')[-2000:]}")
+    return result.stdout

@@ -2,27 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
+from generation.audio import AudioTrack, audio_from_output
 from generation.device import Placement, choose_placement
 from generation.images import fit_image
-from generation.memory import GIB, MemoryOptions, Profile, apply_memory_profile, model_size, resolve_profile
+from generation.interpolate import interpolate
+from generation.loading import load_pipeline
+from generation.memory import (
+    GIB,
+    MemoryOptions,
+    Plan,
+    Profile,
+    apply_memory_profile,
+    footprint_of_pipeline,
+    resolve_plan,
+)
+from generation.planning import largest_clip
 from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
-from generation.speed import SpeedOptions, apply_speed_options, check_speed_options
+from generation.speed import (
+    MagCalibration,
+    SpeedOptions,
+    apply_speed_options,
+    calibration_path,
+    check_speed_options,
+    disable_caches,
+    load_calibration,
+    save_calibration,
+)
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+# How a generator gets its pipeline, on the CPU: from its sources (production), or built from the published
+# architecture with random weights (benchmarks on a GPU with nothing downloaded).
+PipelineLoader = Callable[[ModelPreset, torch.dtype], Any]
 
 
 class RenderCancelledError(Exception):
@@ -47,6 +72,10 @@ class RenderRequest:
     num_frames: int | None = None
     image: Image.Image | None = None  # the first frame, for image-to-video
     steps: int | None = None  # None: the model's own
+    # Playback rate: above the model's own, frames are interpolated up to it (same span); None keeps it.
+    fps: int | None = None
+    # Keep the sound of models that make it (LTX-2); False renders the same clip, silent.
+    sound: bool = True
 
 
 @dataclass
@@ -57,6 +86,8 @@ class RenderedClip:
     seed: int
     steps: int
     timings: dict[str, float] = field(default_factory=dict)
+    audio: AudioTrack | None = None
+    native_fps: int = 0  # the model's own rate, before interpolation (0: same as fps)
 
     @property
     def num_frames(self) -> int:
@@ -85,16 +116,18 @@ class VideoGenerator:
         overrides: RenderOverrides | None = None,
         memory: MemoryOptions | None = None,
         speed: SpeedOptions | None = None,
+        loader: PipelineLoader = load_pipeline,
     ) -> None:
         self._overrides = overrides or RenderOverrides()
         self._memory = memory or MemoryOptions()
         self._speed = speed or SpeedOptions()
         check_speed_options(self._speed)
-        self.memory_profile: Profile | None = None
+        self.memory_plan: Plan | None = None
         self.preset: ModelPreset = (
             model if isinstance(model, ModelPreset) else resolve_model(model, self._overrides)
         )
         self._device = device
+        self._loader = loader
         self._placement: Placement | None = None
         self._pipe: Any = None
         self._call_params: frozenset[str] = frozenset()
@@ -120,54 +153,97 @@ class VideoGenerator:
     def _load_locked(self) -> None:
         if self._pipe is not None:
             return
-        import diffusers
-
         placement = choose_placement(self._device)
         started = time.perf_counter()
-        preset = self.preset
-        extra = {
-            c.name: getattr(diffusers, c.class_name).from_pretrained(c.source, dtype=placement.dtype)
-            for c in preset.components
-        }
-        pipeline_class = getattr(diffusers, preset.pipeline_class or "DiffusionPipeline")
-        pipe = pipeline_class.from_pretrained(preset.source, dtype=placement.dtype, **extra)
-        if preset.scheduler is not None:
-            scheduler_class, overrides = preset.scheduler
-            pipe.scheduler = getattr(diffusers, scheduler_class).from_config(
-                pipe.scheduler.config, **dict(overrides)
-            )
-        size = model_size(pipe)
-        profile = resolve_profile(self._memory, placement.device, size)
-        apply_memory_profile(pipe, profile, placement.device, placement.dtype, self._memory)
-        apply_speed_options(pipe, self._speed)
-        self.memory_profile = profile
-        pipe.set_progress_bar_config(disable=True)
+        pipe = self._loader(self.preset, placement.dtype)
         self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)
+        preset = self.preset
+        if preset.family.guidance_via_guider and getattr(pipe, "guider", None) is not None:
+            pipe.guider = pipe.guider.new(guidance_scale=preset.defaults.guidance)
+        geometry = preset.architecture.geometry if preset.architecture is not None else None
+        footprint = footprint_of_pipeline(pipe, geometry, fp8=self._memory.fp8)
+        plan = resolve_plan(self._memory, placement.device, footprint, largest_clip(preset))
+        if not plan.fits:
+            log.warning("%s may not fit this GPU: %s", preset.name, plan.reason)
+        apply_memory_profile(
+            pipe, plan.profile, placement.device, placement.dtype, self._memory, plan.vae_tiling
+        )
+        self.memory_plan = plan
+        pipe.set_progress_bar_config(disable=True)
         self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
         self._placement = placement
         self._pipe = pipe
+        try:
+            self._apply_speed_options()
+        except BaseException:
+            self._pipe = None
+            raise
         log.info(
-            "loaded %s (%s, %.1f GiB) on %s as %s, memory profile %s, in %.1fs",
-            self.preset.name,
+            "loaded %s (%s, %.1f GiB) on %s as %s in %.1fs; memory profile %s%s (%s)",
+            preset.name,
             type(pipe).__name__,
-            size.total_bytes / GIB,
+            footprint.total / GIB,
             placement.device,
             placement.dtype,
-            profile,
             time.perf_counter() - started,
+            plan.profile,
+            ", VAE tiling" if plan.vae_tiling else "",
+            plan.reason,
         )
+
+    def _apply_speed_options(self) -> None:
+        speed, steps = self._speed, self._default_steps()
+        ratios = None
+        if speed.cache == "mag":
+            path = calibration_path(speed, self.preset.name, steps)
+            ratios = load_calibration(path)
+            if ratios is None:
+                ratios = self._calibrate_magcache(steps)
+                if ratios is None:
+                    log.warning("%s cannot use MagCache; running every block", self.preset.name)
+                    speed = replace(speed, cache="off")
+                else:
+                    save_calibration(path, ratios)
+                    log.info("calibrated MagCache for %s at %d steps: %s", self.preset.name, steps, ratios)
+        apply_speed_options(self._pipe, speed, steps, ratios)
+
+    def _calibrate_magcache(self, steps: int) -> list[float] | None:
+        """Measure the model's magnitude ratios on one render at its default size, with nothing skipped."""
+        apply_speed_options(self._pipe, replace(self._speed, compile=False, attention_backend=None), steps)
+        try:
+            with MagCalibration() as calibration:
+                self._render_locked(self._default_request(), None, None)
+        finally:
+            disable_caches(self._pipe)
+        if calibration.ratios is None or len(calibration.ratios) != steps:
+            return None
+        return calibration.ratios
+
+    def _default_steps(self) -> int:
+        schedule = dict(self.preset.call_kwargs).get("sigmas") or dict(self.preset.call_kwargs).get(
+            "timesteps"
+        )
+        return len(schedule) if isinstance(schedule, list) else self.preset.defaults.steps
+
+    def _default_request(self, steps: int | None = None) -> RenderRequest:
+        defaults = self.preset.defaults
+        image = Image.new("RGB", (defaults.width, defaults.height), (127, 127, 127))
+        return RenderRequest(
+            prompt="a cat eating spaghetti",
+            seed=0,
+            steps=steps,
+            image=image if self.preset.family.needs_image else None,
+        )
+
+    @property
+    def memory_profile(self) -> Profile | None:
+        return self.memory_plan.profile if self.memory_plan is not None else None
 
     def warm_up(self) -> float:
         """Render a two-step clip at the default size, so compilation and kernel selection happen before
         the first member's job. Returns the seconds it took."""
         started = time.perf_counter()
-        defaults = self.preset.defaults
-        image = Image.new("RGB", (defaults.width, defaults.height), (127, 127, 127))
-        self.render(
-            RenderRequest(
-                prompt="warm-up", seed=0, steps=2, image=image if self.preset.family.needs_image else None
-            )
-        )
+        self.render(self._default_request(steps=2))
         return time.perf_counter() - started
 
     def render(
@@ -191,7 +267,10 @@ class VideoGenerator:
         width = family.fit_side(request.width or defaults.width)
         height = family.fit_side(request.height or defaults.height)
         num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
-        steps = request.steps or defaults.steps
+        recipe = dict(preset.call_kwargs)
+        # A distilled model's fixed schedule sets the number of steps; otherwise the request or the default.
+        fixed = "sigmas" in recipe or "timesteps" in recipe
+        steps = self._default_steps() if fixed else request.steps or defaults.steps
         cancelled_at = 0
 
         def after_step(step: int) -> bool:
@@ -233,7 +312,10 @@ class VideoGenerator:
             "callback_steps": 1,
             family.fps_param: defaults.fps,
             **family.call_kwargs,
+            **recipe,
         }
+        if defaults.guidance_2 is not None:
+            kwargs["guidance_scale_2"] = defaults.guidance_2
         if family.takes_prompt:
             kwargs["prompt"] = request.prompt
         if request.image is not None:
@@ -245,9 +327,11 @@ class VideoGenerator:
             kwargs.pop("callback", None)
             kwargs.pop("callback_steps", None)
 
+        # Pipelines with no step callback at all (HunyuanVideo 1.5) report through their scheduler's step.
+        hook = None if {"callback_on_step_end", "callback"} & self._call_params else after_step
         started = time.perf_counter()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), _scheduler_steps_reported(self._pipe.scheduler, hook):
                 output = self._pipe(**kwargs)
         except _StopRender:
             output = None
@@ -256,11 +340,54 @@ class VideoGenerator:
             raise RenderCancelledError(f"cancelled after step {cancelled_at} of {steps} ({elapsed:.1f}s)")
         frames = np.asarray(output.frames[0])
         frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        timings = {"generate_s": elapsed}
+        audio = None
+        if request.sound:
+            audio = audio_from_output(getattr(output, "audio", None), self._audio_sample_rate())
+        fps = defaults.fps
+        if request.fps is not None and request.fps > fps:
+            started = time.perf_counter()
+            frames = interpolate(frames, fps, request.fps)
+            fps = request.fps
+            timings["interpolate_s"] = time.perf_counter() - started
         return RenderedClip(
             frames=frames,
-            fps=defaults.fps,
+            fps=fps,
             model=preset.name,
             seed=request.seed,
             steps=steps,
-            timings={"generate_s": elapsed},
+            timings=timings,
+            audio=audio,
+            native_fps=defaults.fps,
         )
+
+    def _audio_sample_rate(self) -> int:
+        """The rate of the waveform the pipeline returns: its vocoder's output rate (LTX-2: 24 kHz)."""
+        vocoder = getattr(self._pipe, "vocoder", None)
+        config = getattr(vocoder, "config", None)
+        rate = getattr(config, "output_sampling_rate", None) or getattr(config, "sampling_rate", None)
+        return int(rate or getattr(self._pipe, "audio_sampling_rate", 0) or 0)
+
+
+@contextlib.contextmanager
+def _scheduler_steps_reported(scheduler: Any, after_step: Callable[[int], bool] | None) -> Iterator[None]:
+    """Call ``after_step`` after each of the scheduler's steps (stopping the render when it says so)."""
+    if after_step is None:
+        yield
+        return
+    original = scheduler.step
+    count = 0
+
+    def step(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        result = original(*args, **kwargs)
+        count += 1
+        if after_step(count - 1):
+            raise _StopRender
+        return result
+
+    scheduler.step = step
+    try:
+        yield
+    finally:
+        del scheduler.step  # the class's own method again

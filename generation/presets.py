@@ -10,17 +10,33 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from generation.architecture import Architecture, LoraSpec
+from generation.checkpoints import (
+    cogvideox,
+    hunyuan_video,
+    kandinsky5,
+    ltx2,
+    ltx_video,
+    stable_diffusion,
+    wan,
+)
 from generation.families import (
     ANIMATEDIFF,
     COGVIDEOX,
     FAMILIES,
     HUNYUAN,
+    HUNYUAN15,
+    HUNYUAN15_I2V,
+    KANDINSKY5,
     LTX,
+    LTX2,
     LTX_I2V,
     MODELSCOPE,
     SVD,
     WAN,
     WAN22,
+    WAN22_A14B,
+    WAN22_A14B_I2V,
     WAN_I2V,
     Family,
     RenderDefaults,
@@ -53,6 +69,16 @@ class ModelPreset:
     components: tuple[ExtraComponent, ...] = ()
     # Replace the source's scheduler: (diffusers class, config overrides).
     scheduler: tuple[str, tuple[tuple[str, object], ...]] | None = None
+    # The checkpoint as published: component configs and sizes (for memory planning and benchmarks).
+    architecture: Architecture | None = None
+    # Which of the checkpoint's weight files to fetch ("fp16": the half-size files some repos carry).
+    variant: str | None = None
+    # Low-rank weights from a second source, loaded into the pipeline and fused (a few-step distillation).
+    loras: tuple[LoraSpec, ...] = ()
+    # Extra arguments of the pipeline call for this checkpoint (a distilled model's fixed timesteps, ...).
+    call_kwargs: tuple[tuple[str, object], ...] = ()
+    # Superseded by a newer model here; kept for servers that like its look (or its memes).
+    legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,62 +97,160 @@ class RenderOverrides:
         return replace(defaults, **changes)
 
 
+def _defaults(family: Family, **changes: Any) -> RenderDefaults:
+    return replace(family.defaults, **changes)
+
+
+# The distilled LTX-2 schedule: DISTILLED_SIGMA_VALUES of the diffusers LTX-2 guide
+# (docs/source/en/api/pipelines/ltx2.md), 8 steps; the scheduler must not shift them.
+LTX2_DISTILLED_SIGMAS = (1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875)
+# LTX-Video 0.9.7 distilled: "guidance_scale 1.0 and ... custom timesteps" for the first pass
+# (https://github.com/huggingface/diffusers/blob/main/docs/source/en/api/pipelines/ltx_video.md).
+LTX_0_9_7_DISTILLED_TIMESTEPS = (1000, 993, 987, 981, 975, 909, 725, 0.03)
+_UNIPC_SHIFT_5 = (
+    "UniPCMultistepScheduler",
+    (("prediction_type", "flow_prediction"), ("use_flow_sigmas", True), ("flow_shift", 5.0)),
+)
+
 PRESETS: dict[str, ModelPreset] = {
     p.name: p
     for p in (
         ModelPreset(
-            name="ltx-video-distilled",
+            name="kandinsky-5-lite",
+            source="kandinskylab/Kandinsky-5.0-T2V-Lite-distilled16steps-5s-Diffusers",
+            family=KANDINSKY5,
+            # The distilled model: 16 steps without guidance (diffusers' Kandinsky 5 guide), 768x512 for 5 s
+            # at 24 fps (the model's 5-second configs).
+            defaults=_defaults(KANDINSKY5, steps=16, guidance=1.0, supports_negative=False),
+            description="Kandinsky 5.0 Lite distilled (2B): 5 s at 768x512, 24 fps, 16 steps",
+            architecture=kandinsky5.KANDINSKY5_LITE_T2V,
+        ),
+        ModelPreset(
+            name="ltx-2-distilled",
+            source="rootonchair/LTX-2-19b-distilled",
+            family=LTX2,
+            defaults=LTX2.defaults,
+            description="LTX-2 distilled (19B): 5 s at 768x512 with sound, 8 steps",
+            architecture=ltx2.LTX2_DISTILLED,
+            scheduler=(
+                "FlowMatchEulerDiscreteScheduler",
+                (("use_dynamic_shifting", False), ("shift_terminal", None)),
+            ),
+            call_kwargs=(("sigmas", list(LTX2_DISTILLED_SIGMAS)),),
+        ),
+        ModelPreset(
+            name="ltx-video-13b-distilled",
             source="Lightricks/LTX-Video-0.9.7-distilled",
             family=LTX,
             pipeline_class="LTXConditionPipeline",
-            # Distilled checkpoints run a handful of steps without classifier-free guidance, so the
-            # negative prompt has no effect.
-            defaults=RenderDefaults(
-                width=768, height=512, num_frames=97, fps=24, steps=8, guidance=1.0, supports_negative=False
-            ),
-            description="LTX-Video 0.9.7 distilled: the fastest, 4 s at 768x512; also animates an image",
+            defaults=_defaults(LTX, width=768, height=512, steps=8, guidance=1.0, supports_negative=False),
+            description="LTX-Video 0.9.7 distilled (13B): 5 s at 768x512, 8 steps; also animates an image",
+            architecture=ltx_video.LTX_VIDEO_0_9_7_DISTILLED,
+            call_kwargs=(("timesteps", list(LTX_0_9_7_DISTILLED_TIMESTEPS)), ("image_cond_noise_scale", 0.0)),
         ),
         ModelPreset(
-            name="wan2.1-t2v-1.3b",
-            source="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
-            family=WAN,
-            defaults=WAN.defaults,
-            description="Wan 2.1 text-to-video 1.3B: 5 s at 832x480, fits 8 GB cards with offload",
+            name="wan2.2-t2v-a14b-lightning",
+            source="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+            family=WAN22_A14B,
+            # Lightning: 4 steps, no guidance on either expert, UniPC at shift 5, which lands on the
+            # timesteps Lightning was distilled at (999, 937, 833, 625).
+            defaults=_defaults(WAN22_A14B, steps=4, guidance=1.0, guidance_2=1.0, supports_negative=False),
+            description="Wan 2.2 A14B with the Lightning 4-step LoRA: 5 s at 832x480, 16 fps",
+            architecture=wan.WAN22_T2V_A14B,
+            loras=wan.WAN22_T2V_A14B.loras,
+            scheduler=_UNIPC_SHIFT_5,
+        ),
+        ModelPreset(
+            name="wan2.2-i2v-a14b-lightning",
+            source="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+            family=WAN22_A14B_I2V,
+            defaults=_defaults(
+                WAN22_A14B_I2V, steps=4, guidance=1.0, guidance_2=1.0, supports_negative=False
+            ),
+            description="Wan 2.2 A14B image-to-video with the Lightning 4-step LoRA: 5 s at 832x480",
+            architecture=wan.WAN22_I2V_A14B,
+            loras=wan.WAN22_I2V_A14B.loras,
+            scheduler=_UNIPC_SHIFT_5,
+        ),
+        ModelPreset(
+            name="hunyuanvideo-1.5-480p",
+            source="hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_t2v",
+            family=HUNYUAN15,
+            defaults=HUNYUAN15.defaults,
+            description="HunyuanVideo 1.5 (8.3B): 5 s at 848x480, 24 fps, 50 steps",
+            architecture=hunyuan_video.HUNYUANVIDEO15_480P_T2V,
+        ),
+        ModelPreset(
+            name="hunyuanvideo-1.5-480p-i2v",
+            source="hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v",
+            family=HUNYUAN15_I2V,
+            defaults=HUNYUAN15_I2V.defaults,
+            description="HunyuanVideo 1.5 image-to-video (8.3B): 5 s at 480p, 50 steps",
+            architecture=hunyuan_video.HUNYUANVIDEO15_480P_I2V,
+        ),
+        ModelPreset(
+            name="hunyuanvideo-1.5-480p-i2v-distilled",
+            source="hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v_step_distilled",
+            family=HUNYUAN15_I2V,
+            # "8 or 12 steps (recommended)", CFG 1 (https://github.com/Tencent-Hunyuan/HunyuanVideo-1.5).
+            defaults=_defaults(HUNYUAN15_I2V, steps=8, guidance=1.0, supports_negative=False),
+            description="HunyuanVideo 1.5 image-to-video, step-distilled: 5 s at 480p in 8 steps",
+            architecture=hunyuan_video.HUNYUANVIDEO15_480P_I2V_STEP_DISTILLED,
         ),
         ModelPreset(
             name="wan2.2-ti2v-5b",
             source="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
             family=WAN22,
             defaults=WAN22.defaults,
-            description="Wan 2.2 TI2V 5B: 5 s at 1280x704, 24 fps, fits a 24 GB card",
+            description="Wan 2.2 TI2V 5B: 5 s at 1280x704, 24 fps, 50 steps",
+            architecture=wan.WAN22_TI2V_5B,
+        ),
+        ModelPreset(
+            name="wan2.1-t2v-1.3b",
+            source="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+            family=WAN,
+            defaults=WAN.defaults,
+            description="Wan 2.1 text-to-video 1.3B: 5 s at 832x480, 16 fps; the smallest cards",
+            architecture=wan.WAN21_T2V_1_3B,
         ),
         ModelPreset(
             name="cogvideox-2b",
-            source="THUDM/CogVideoX-2b",
+            source="zai-org/CogVideoX-2b",
             family=COGVIDEOX,
             defaults=COGVIDEOX.defaults,
-            description="CogVideoX 2B: 6 s at 720x480",
+            description="CogVideoX 2B: 6 s at 720x480, 8 fps",
+            architecture=cogvideox.COGVIDEOX_2B,
+            legacy=True,
         ),
         ModelPreset(
             name="cogvideox-5b",
-            source="THUDM/CogVideoX-5b",
+            source="zai-org/CogVideoX-5b",
             family=COGVIDEOX,
             defaults=COGVIDEOX.defaults,
-            description="CogVideoX 5B: 6 s at 720x480, better motion, about twice the time of 2B",
+            description="CogVideoX 5B: 6 s at 720x480, 8 fps, better motion than 2B",
+            architecture=cogvideox.COGVIDEOX_5B,
+            legacy=True,
         ),
         ModelPreset(
             name="hunyuanvideo",
             source="hunyuanvideo-community/HunyuanVideo",
             family=HUNYUAN,
             defaults=HUNYUAN.defaults,
-            description="HunyuanVideo 13B: the most detailed here, 2.5 s at 848x480; offloads below 80 GB",
+            description="HunyuanVideo (13B), superseded by 1.5: 2.5 s at 848x480",
+            architecture=hunyuan_video.HUNYUANVIDEO,
+            legacy=True,
         ),
         ModelPreset(
             name="modelscope-1.7b",
             source="ali-vilab/text-to-video-ms-1.7b",
             family=MODELSCOPE,
             defaults=MODELSCOPE.defaults,
-            description="ModelScope text-to-video 1.7B: 2 s at 256x256, small and quick, dated look",
+            description="ModelScope text-to-video 1.7B: 2 s at 256x256, the 2023 meme look",
+            architecture=stable_diffusion.MODELSCOPE_1_7B,
+            variant="fp16",
+            # The model card's scheduler, at its 25 steps.
+            scheduler=("DPMSolverMultistepScheduler", ()),
+            legacy=True,
         ),
         ModelPreset(
             name="animatediff-sd15",
@@ -148,33 +272,47 @@ PRESETS: dict[str, ModelPreset] = {
                     ("steps_offset", 1),
                 ),
             ),
+            architecture=stable_diffusion.ANIMATEDIFF_SD15,
+            variant="fp16",
+            legacy=True,
         ),
         ModelPreset(
             name="ltx-video-i2v",
             source="Lightricks/LTX-Video",
             family=LTX_I2V,
             defaults=LTX_I2V.defaults,
-            description="LTX-Video image-to-video: animates an attached image, 5 s at 704x480",
+            description="LTX-Video 0.9.0 (2B) image-to-video: 5 s at 704x480",
             pipeline_class="LTXImageToVideoPipeline",
+            architecture=ltx_video.LTX_VIDEO_0_9_0,
+            legacy=True,
         ),
         ModelPreset(
             name="wan2.1-i2v-14b-480p",
             source="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
             family=WAN_I2V,
             defaults=WAN_I2V.defaults,
-            description="Wan 2.1 image-to-video 14B: animates an attached image, 5 s at 832x480 (24 GB+)",
+            description="Wan 2.1 image-to-video 14B: 5 s at 832x480",
+            architecture=wan.WAN21_I2V_14B_480P,
+            legacy=True,
         ),
         ModelPreset(
             name="svd-xt",
             source="stabilityai/stable-video-diffusion-img2vid-xt",
             family=SVD,
             defaults=SVD.defaults,
-            description="Stable Video Diffusion img2vid-xt: animates an attached image, no prompt, 25 frames",
+            description="Stable Video Diffusion img2vid-xt: animates an image, no prompt, 25 frames",
+            architecture=stable_diffusion.SVD_XT,
+            variant="fp16",
+            legacy=True,
         ),
     )
 }
 
-DEFAULT_PRESET = "ltx-video-distilled"
+# Names presets had before, so an owner's config keeps working.
+ALIASES = {"ltx-video-distilled": "ltx-video-13b-distilled"}
+
+# Why this one: see "Choosing the default" in README.md.
+DEFAULT_PRESET = "kandinsky-5-lite"
 
 # Pipelines whose call takes a first frame (optional for LTXConditionPipeline, required for the others).
 IMAGE_PIPELINES = frozenset(
@@ -183,6 +321,7 @@ IMAGE_PIPELINES = frozenset(
         "LTXImageToVideoPipeline",
         "StableVideoDiffusionPipeline",
         "WanImageToVideoPipeline",
+        "HunyuanVideo15ImageToVideoPipeline",
     }
 )
 
@@ -203,6 +342,7 @@ def resolve_model(reference: str, overrides: RenderOverrides | None = None) -> M
     ``resolve_loaded``); here they need explicit family-independent checks only.
     """
     overrides = overrides or RenderOverrides()
+    reference = ALIASES.get(reference, reference)
     if reference in PRESETS:
         preset = PRESETS[reference]
         return replace(preset, defaults=overrides.apply(preset.defaults))

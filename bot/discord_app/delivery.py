@@ -64,11 +64,14 @@ class DiscordDelivery:
         if job.negative_prompt:
             embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
         embed.add_field(name="Seed", value=str(job.seed))
+        sound = ", with sound" if clip.has_audio else ""
         embed.add_field(
-            name="Length", value=f"{clip.num_frames / clip.fps:.1f} s at {clip.width}x{clip.height}"
+            name="Length",
+            value=f"{clip.num_frames / clip.fps:.1f} s at {clip.width}x{clip.height}, {clip.fps} fps{sound}",
         )
         embed.add_field(name="Model", value=quote_user_text(model))
-        embed.set_footer(text="AI-generated video")
+        credentials = " · signed with Content Credentials (C2PA)" if clip.signed else ""
+        embed.set_footer(text=f"AI-generated video{credentials}")
 
         message = await self._send(
             job,

@@ -61,10 +61,19 @@ class VideoCommand:
             duration="Length in seconds (the model rounds it to what it can make)",
             model="Which model makes it (default: this server's usual one)",
             format="mp4 (default) or an animated GIF, for clips of up to 6 seconds",
+            sound="Keep the sound, for models that make it (default: on)",
+            fps="Frames per second: smoother by interpolation, or the model's own",
         )
         @app_commands.choices(
             aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
             format=[app_commands.Choice(name=f, value=f) for f in FORMATS],
+        )
+        @app_commands.choices(
+            fps=[
+                app_commands.Choice(name="the model's own", value=0),
+                app_commands.Choice(name="24 (smooth)", value=24),
+                app_commands.Choice(name="30 (smoother)", value=30),
+            ],
         )
         async def video(
             interaction: discord.Interaction,
@@ -76,8 +85,12 @@ class VideoCommand:
             duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
             model: app_commands.Range[str, 1, 200] | None = None,
             format: str | None = None,
+            sound: bool | None = None,
+            fps: int | None = None,
         ) -> None:
-            await self.handle(interaction, prompt, negative, seed, image, aspect, duration, model, format)
+            await self.handle(
+                interaction, prompt, negative, seed, image, aspect, duration, model, format, sound, fps
+            )
 
         @video.autocomplete("model")
         async def model_choices(
@@ -99,17 +112,19 @@ class VideoCommand:
         duration: float | None = None,
         model: str | None = None,
         format: str | None = None,
+        sound: bool | None = None,
+        fps: int | None = None,
     ) -> None:
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
             return
         try:
-            request = validate_request(prompt, negative, seed, aspect, duration, format)
+            request = validate_request(prompt, negative, seed, aspect, duration, format, sound, fps)
         except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         try:
-            chosen = self._catalog.choose(model, with_image=image is not None)
+            chosen = self._catalog.choose(model, with_image=image is not None, with_sound=bool(sound))
         except ModelChoiceError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return

@@ -69,7 +69,8 @@ async def test_an_attached_png_is_animated_by_the_image_model(
             clip = tmp_path / filename
             clip.write_bytes(data)
             (video,) = ffprobe(clip)["streams"]
-            assert int(video["nb_read_frames"]) == 4 and video["r_frame_rate"] == "7/1"  # the tiny SVD's clip
+            # The tiny SVD's 4 frames at 7 fps, raised to 24 fps over the same span: 3 * 24 // 7 + 1 = 11.
+            assert int(video["nb_read_frames"]) == 11 and video["r_frame_rate"] == "24/1"
             fields = {f["name"]: f["value"] for f in posted.json["embeds"][0]["fields"]}
             assert "svd" in fields["Model"]  # the image model made it, not the text model
         assert len([r for r in discord.of_route("channel_message") if r.files]) == 1

@@ -129,7 +129,10 @@ async def test_a_server_can_mark_its_clips_visibly_as_ai(
     clips = []
     async with (
         DiscordStandIn() as discord,
-        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+        # Frames as the model made them: the comparison below is of the badge, not of interpolation.
+        bot_process(
+            discord, bot_env(discord, tiny_wan, sqlite_url, VIDEOBOT_GENERATION__SMOOTH_FPS="0"), tmp_path
+        ),
     ):
         for watermark in (False, True):
             if watermark:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.schema import JobState
+from generation.provenance import read_manifest
 from tests.acceptance.harness import ROOT, bot_env, bot_process
 from tests.conftest import ffprobe
 from tests.standin import DiscordStandIn, Recorded
@@ -28,12 +30,20 @@ def _posted(rec: Recorded) -> bool:
     return rec.route == "channel_message"
 
 
-async def _job_state(database_url: str, job_id: int) -> tuple[JobState, int | None]:
+async def _job_state(
+    database_url: str, job_id: int, settled: JobState | None = None, timeout: float = 10.0
+) -> tuple[JobState, int | None]:
+    """The job's state and message; with ``settled``, waits for that state (the worker records a delivery
+    just after the status edit that announces it)."""
     engine = create_engine(database_url)
     try:
-        job = await JobStore(engine).get(job_id)
-        assert job is not None
-        return job.state, job.result_message_id
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            job = await JobStore(engine).get(job_id)
+            assert job is not None
+            if settled is None or job.state is settled or asyncio.get_running_loop().time() > deadline:
+                return job.state, job.result_message_id
+            await asyncio.sleep(0.1)
     finally:
         await engine.dispose()
 
@@ -86,7 +96,7 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
         assert "**" not in description and "`spaghetti`" not in description and "](" not in description
         fields = {f["name"]: f["value"] for f in embed["fields"]}
         assert fields["Seed"] == "42" and fields["Negative"] == "blurry"
-        assert embed["footer"]["text"] == "AI-generated video"
+        assert embed["footer"]["text"] == "AI-generated video · signed with Content Credentials (C2PA)"
 
         ((filename, data),) = posted.files.values()
         assert filename.endswith(".mp4")
@@ -95,12 +105,19 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
         probe = ffprobe(clip)
         (video,) = probe["streams"]
         assert video["codec_name"] == "h264" and video["pix_fmt"] == "yuv420p"
-        # 2 s at the tiny model's 8 fps, by Wan's 4k+1 rule: 17 frames; 9:16 at its 64x64 area: 48x80.
-        assert int(video["nb_read_frames"]) == 17 and video["r_frame_rate"] == "8/1"
+        # 2 s at the tiny model's 8 fps, by Wan's 4k+1 rule: 17 frames, raised to the default 24 fps by
+        # interpolation over the same span: 49 frames. 9:16 at its 64x64 area: 48x80.
+        assert int(video["nb_read_frames"]) == 49 and video["r_frame_rate"] == "24/1"
         assert (int(video["width"]), int(video["height"])) == (48, 80)
-        assert fields["Length"] == "2.1 s at 48x80"
+        assert fields["Length"] == "2.0 s at 48x80, 24 fps"
         assert len(data) < limit
         assert "AI-generated" in probe["format"]["tags"]["comment"]
+        manifest = read_manifest(clip, "video/mp4")
+        assert manifest.ai_generated and manifest.intact and manifest.untrusted
+        assert (manifest.seed, manifest.prompt, manifest.negative_prompt) == (42, HOSTILE_PROMPT, "blurry")
+        # Signed with the chain the bot made on its first start; its root verifies it.
+        root = (tmp_path / "data" / "provenance" / "root.pem").read_bytes()
+        assert read_manifest(clip, "video/mp4", trust_anchors_pem=root).validation_state == "Trusted"
 
         message_id = posted.response["id"]
         await discord.wait_for(
@@ -108,7 +125,10 @@ async def test_video_end_to_end(tiny_wan: Path, database_url: str, tmp_path: Pat
             10,
             "done",
         )
-        assert await _job_state(database_url, job_id) == (JobState.DELIVERED, int(message_id))
+        assert await _job_state(database_url, job_id, JobState.DELIVERED) == (
+            JobState.DELIVERED,
+            int(message_id),
+        )
         assert "warmed up" in (tmp_path / "bot.log").read_text()
         assert len(discord.of_route("channel_message")) == 1
 
@@ -253,3 +273,52 @@ async def test_two_worker_processes_post_every_clip_exactly_once(
             await asyncio.sleep(1)
         titles = [m["embeds"][0]["title"] for m in discord.channel_messages() if m["attachments"]]
         assert sorted(titles) == sorted(f"Job #{i}" for i in range(1, 7))
+
+
+async def test_sound_native_frame_rate_and_gifs_are_posted_signed(
+    tiny_models: Callable[[str], Path], sqlite_url: str, tmp_path: Path
+) -> None:
+    """A model with sound (tiny LTX-2) posts H.264 with AAC; fps:0 keeps its rate; a GIF is signed too."""
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_models("ltx2"), sqlite_url), tmp_path),
+    ):
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1, fps=0))
+        posted = await discord.wait_for(_posted, 120, "clip with sound")
+        ((filename, data),) = posted.files.values()
+        clip = tmp_path / filename
+        clip.write_bytes(data)
+        streams = {s["codec_type"]: s for s in ffprobe(clip)["streams"]}
+        assert streams["audio"]["codec_name"] == "aac" and streams["video"]["r_frame_rate"] == "24/1"
+        assert abs(float(streams["audio"]["duration"]) - int(streams["video"]["nb_read_frames"]) / 24) < 0.05
+        assert "with sound" in {f["name"]: f["value"] for f in posted.json["embeds"][0]["fields"]}["Length"]
+        assert read_manifest(clip, "video/mp4").ai_generated
+
+        discord.requests.clear()
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a dog", seed=2, format="gif"))
+        posted = await discord.wait_for(_posted, 120, "gif")
+        ((filename, data),) = posted.files.values()
+        assert filename.endswith(".gif")
+        (tmp_path / filename).write_bytes(data)
+        manifest = read_manifest(tmp_path / filename, "image/gif")
+        assert manifest.ai_generated and manifest.prompt == "a dog"
+
+
+async def test_sound_on_a_silent_model_or_a_gif_is_refused_privately(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        for options, expected in (
+            ({"sound": True}, "makes silent clips"),
+            ({"sound": True, "format": "gif"}, "GIFs are silent"),
+            ({"fps": 24, "format": "gif"}, "GIFs play at 15"),
+        ):
+            discord.requests.clear()
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", **options))
+            reply = await discord.wait_for(lambda r: r.route == "callback", 10, "refusal")
+            assert reply.json["data"]["flags"] & 64 and expected in reply.json["data"]["content"]
+        await asyncio.sleep(0.5)
+        assert not [r for r in discord.requests if _posted(r)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,8 +18,10 @@ from PIL import Image
 from generation import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
 from generation.families import FAMILIES
 from generation.memory import MemoryOptions
-from generation.presets import ExtraComponent, ModelPreset, resolve_model
+from generation.presets import SIDECAR_NAME, ExtraComponent, ModelPreset, resolve_model
+from generation.provenance import read_manifest
 from generation.speed import SpeedOptions
+from generation.tiny import TINY_MODELS
 from tests.conftest import ffprobe
 
 
@@ -37,9 +42,12 @@ def _request(generator: VideoGenerator, **kwargs: object) -> RenderRequest:
 def test_each_family_renders_frames_of_the_requested_shape(tiny_model: Path) -> None:
     generator = VideoGenerator(str(tiny_model), device="cpu")
     clip = generator.render(_request(generator, negative_prompt="blurry"))
-    d = generator.preset.defaults
+    d, family = generator.preset.defaults, generator.preset.family
     assert clip.frames.dtype == np.uint8
-    assert clip.frames.shape == (d.num_frames, d.height, d.width, 3)
+    if family.size_from_image:  # its own aspect bucket of the (fitted) first frame
+        assert clip.frames.shape[0] == d.num_frames
+    else:
+        assert clip.frames.shape == (d.num_frames, d.height, d.width, 3)
     assert clip.fps == d.fps and clip.seed == 1
     assert generator.loaded
 
@@ -202,7 +210,9 @@ def test_compiled_blocks_give_the_same_clip(tiny_wan: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "speed", [SpeedOptions(attention_backend="flash_hub"), SpeedOptions(cache="mag")], ids=["hub", "cache"]
+    "speed",
+    [SpeedOptions(attention_backend="flash_hub"), SpeedOptions(cache="teacache")],
+    ids=["hub", "cache"],
 )
 def test_speed_options_that_cannot_work_here_are_refused_up_front(
     tiny_wan: Path, speed: SpeedOptions
@@ -215,3 +225,126 @@ def test_warm_up_loads_and_renders_a_short_clip(tiny_models: Callable[[str], Pat
     generator = VideoGenerator(str(tiny_models("svd")), device="cpu")
     assert generator.warm_up() > 0
     assert generator.loaded
+
+
+def test_a_distillation_lora_from_a_second_source_is_fused_into_both_experts(
+    tiny_models: Callable[[str], Path],
+) -> None:
+    """As Wan 2.2 A14B's Lightning LoRAs: loaded from their own files, one per expert, fused, unloaded."""
+    base = resolve_model(str(tiny_models("wan2.2-a14b")))
+    loras = tuple(
+        dataclasses.replace(lora, source=str(base.source)) for lora in TINY_MODELS["wan2.2-a14b"].arch.loras
+    )
+    plain = VideoGenerator(base, device="cpu")
+    plain.load()
+    fused = VideoGenerator(dataclasses.replace(base, loras=loras), device="cpu")
+    clip = fused.render(RenderRequest(prompt="a cat", seed=1))
+    assert clip.num_frames == base.defaults.num_frames
+    for expert in ("transformer", "transformer_2"):
+        before = getattr(plain._pipe, expert).state_dict()
+        after = getattr(fused._pipe, expert).state_dict()
+        assert before.keys() == after.keys(), "the adapter layers are unloaded after fusing"
+        changed = [k for k in before if not torch.equal(before[k], after[k])]
+        assert any("attn1.to_q" in k for k in changed) and any("ffn.net.2" in k for k in changed), expert
+        assert not any("norm" in k for k in changed), "only the layers the LoRA targets change"
+
+
+def test_the_two_experts_get_their_own_guidance(tiny_models: Callable[[str], Path]) -> None:
+    preset = resolve_model(str(tiny_models("wan2.2-a14b")))
+    guided = dataclasses.replace(
+        preset, defaults=dataclasses.replace(preset.defaults, guidance=4.0, guidance_2=3.0)
+    )
+    calls: list[int] = []
+    generator = VideoGenerator(guided, device="cpu")
+    generator.load()
+    for expert in (generator._pipe.transformer, generator._pipe.transformer_2):
+        expert.register_forward_hook(lambda module, args, out, e=expert: calls.append(id(e)))
+    generator.render(RenderRequest(prompt="a cat", seed=1, negative_prompt="blurry"))
+    # Classifier-free guidance on both experts: two passes per step, split between them by the boundary.
+    assert len(calls) == 2 * preset.defaults.steps
+    assert len(set(calls)) == 2
+
+
+def test_ltx2_renders_sound_as_long_as_the_picture(tiny_models: Callable[[str], Path]) -> None:
+    generator = VideoGenerator(str(tiny_models("ltx2")), device="cpu")
+    clip = generator.render(RenderRequest(prompt="a cat", seed=1, num_frames=25))
+    assert clip.audio is not None and clip.audio.channels == 2
+    assert clip.audio.sample_rate == generator._pipe.vocoder.config.output_sampling_rate
+    assert abs(clip.audio.seconds - clip.num_frames / clip.fps) < 0.1
+    silent = generator.render(RenderRequest(prompt="a cat", seed=1, num_frames=25, sound=False))
+    assert silent.audio is None and np.array_equal(silent.frames, clip.frames)
+
+
+def test_tiny_ltx2_render_command_writes_h264_and_aac_of_the_clips_length(
+    tiny_models: Callable[[str], Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "c.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "generation", "render", "a cat eating spaghetti", "--model",
+         str(tiny_models("ltx2")), "-o", str(out), "--seed", "2", "--signing-dir", str(tmp_path / "keys")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "sound 2 ch" in result.stdout and "signed" in result.stdout
+    streams = {s["codec_type"]: s for s in ffprobe(out)["streams"]}
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    picture = int(streams["video"]["nb_read_frames"]) / 24
+    assert abs(float(streams["audio"]["duration"]) - picture) < 0.05
+    assert read_manifest(out, "video/mp4").ai_generated
+
+
+def test_render_command_raises_a_16_fps_model_to_24(
+    tiny_models: Callable[[str], Path], tmp_path: Path
+) -> None:
+    model = tmp_path / "wan16"
+    shutil.copytree(tiny_models("wan"), model)
+    sidecar = json.loads((model / SIDECAR_NAME).read_text())
+    (model / SIDECAR_NAME).write_text(json.dumps({**sidecar, "fps": 16, "num_frames": 17}))
+    out = tmp_path / "c.mp4"
+    subprocess.run(
+        [sys.executable, "-m", "generation", "render", "a cat", "--model", str(model), "-o", str(out),
+         "--fps", "24", "--signing-dir", str(tmp_path / "keys")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    (video,) = ffprobe(out)["streams"]
+    assert video["r_frame_rate"] == "24/1"
+    # 17 frames at 16 fps span one second: 25 frames at 24 fps span the same.
+    assert int(video["nb_read_frames"]) == 25
+
+
+def test_interpolation_happens_only_above_the_models_own_rate(tiny_wan: Path) -> None:
+    generator = VideoGenerator(str(tiny_wan), device="cpu")
+    native = generator.render(RenderRequest(prompt="a cat", seed=1))
+    same = generator.render(RenderRequest(prompt="a cat", seed=1, fps=native.fps))
+    smooth = generator.render(RenderRequest(prompt="a cat", seed=1, fps=3 * native.fps))
+    assert np.array_equal(native.frames, same.frames) and same.fps == native.fps
+    assert smooth.fps == 3 * native.fps and smooth.native_fps == native.fps
+    assert smooth.num_frames == 3 * (native.num_frames - 1) + 1
+    assert "interpolate_s" in smooth.timings
+
+
+def test_guidance_reaches_a_pipeline_that_takes_it_through_its_guider(
+    tiny_models: Callable[[str], Path],
+) -> None:
+    generator = VideoGenerator(str(tiny_models("hunyuanvideo15")), device="cpu")
+    generator.load()
+    assert generator._pipe.guider.guidance_scale == generator.preset.defaults.guidance
+
+
+@pytest.mark.parametrize("cache", ["taylorseer", "mag"])
+def test_step_caches_render(tiny_wan: Path, tmp_path: Path, cache: str) -> None:
+    speed = SpeedOptions(cache=cache, calibration_dir=str(tmp_path))
+    clip = VideoGenerator(str(tiny_wan), device="cpu", speed=speed).render(
+        RenderRequest(prompt="a cat", seed=3)
+    )
+    assert clip.num_frames == resolve_model(str(tiny_wan)).defaults.num_frames
+
+
+def test_magcache_is_calibrated_once_and_the_calibration_reused(tiny_wan: Path, tmp_path: Path) -> None:
+    speed = SpeedOptions(cache="mag", calibration_dir=str(tmp_path))
+    VideoGenerator(str(tiny_wan), device="cpu", speed=speed).load()
+    (saved,) = tmp_path.glob("magcache-*.json")
+    ratios = json.loads(saved.read_text())["mag_ratios"]
+    assert len(ratios) == resolve_model(str(tiny_wan)).defaults.steps and ratios[0] == 1.0
+    saved.write_text(json.dumps({"mag_ratios": [1.0, 0.5, 0.5, 0.5]}))
+    VideoGenerator(str(tiny_wan), device="cpu", speed=speed).load()
+    assert json.loads(saved.read_text())["mag_ratios"] == [1.0, 0.5, 0.5, 0.5], "not calibrated again"

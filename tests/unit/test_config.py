@@ -12,7 +12,7 @@ def test_shipped_config_file_loads_with_the_documented_defaults(monkeypatch: pyt
         if key.startswith("VIDEOBOT_"):
             monkeypatch.delenv(key)
     settings = load_settings(ROOT / "config.toml")
-    assert settings.generation.model == "ltx-video-distilled"
+    assert settings.generation.model == "kandinsky-5-lite"
     assert settings.database.url.startswith("sqlite+aiosqlite:///")
     assert settings.discord.api_base == "https://discord.com/api/v10"
     assert settings.worker.embedded is True
@@ -68,3 +68,35 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path, monkeypatch: p
 def test_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_an_own_signing_certificate_needs_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[provenance]\ncertificate = "/etc/videobot/chain.pem"\n')
+    with pytest.raises(ConfigError, match="set both certificate and private_key"):
+        load_settings(path)
+    monkeypatch.setenv("VIDEOBOT_PROVENANCE__PRIVATE_KEY", "/etc/videobot/key.pem")
+    assert load_settings(path).provenance.private_key == "/etc/videobot/key.pem"
+
+
+@pytest.mark.parametrize("cache", ["off", "first-block", "taylorseer", "mag"])
+def test_every_step_cache_is_accepted(tmp_path: Path, cache: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[generation]\ncache = "{cache}"\n')
+    assert load_settings(path).generation.cache == cache
+
+
+def test_the_bot_signs_with_its_own_chain_or_refuses_a_broken_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import App
+    from bot.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    own = App(Settings()).signing_credentials()
+    assert (tmp_path / "data" / "provenance" / "signing.pem").read_bytes() == own.certificate_chain_pem
+    broken = tmp_path / "chain.pem"
+    broken.write_text("not a certificate")
+    settings = Settings(provenance={"certificate": str(broken), "private_key": str(broken)})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"provenance: .*chain\.pem"):
+        App(settings).signing_credentials()

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generation.audio import AudioTrack
 from generation.encode import ClipTooLargeError, encode_mp4
 from tests.conftest import ffprobe
 
@@ -70,3 +71,34 @@ def test_provenance_is_written_into_the_container(tmp_path: Path) -> None:
 def test_wrong_frame_arrays_are_rejected(tmp_path: Path, frames: np.ndarray) -> None:
     with pytest.raises(ValueError, match="frames must be"):
         encode_mp4(frames, 8, tmp_path / "e.mp4", 10**6)
+
+
+def _tone(seconds: float, rate: int = 24_000) -> AudioTrack:
+    t = np.arange(int(seconds * rate)) / rate
+    wave = 0.3 * np.sin(2 * np.pi * 440 * t)
+    return AudioTrack(np.stack([wave, -wave]).astype(np.float32), rate)
+
+
+@pytest.mark.parametrize("sound_seconds", [0.2, 1.0, 3.0])
+def test_sound_is_aac_of_the_pictures_length(tmp_path: Path, sound_seconds: float) -> None:
+    """The model's sound is cut or padded to the picture: the clip is as long as its frames."""
+    clip = encode_mp4(_frames(24, 32, 32, 4), 24, tmp_path / "s.mp4", 10**6, audio=_tone(sound_seconds))
+    assert clip.has_audio
+    streams = {s["codec_type"]: s for s in ffprobe(tmp_path / "s.mp4")["streams"]}
+    assert streams["audio"]["codec_name"] == "aac" and int(streams["audio"]["channels"]) == 2
+    assert abs(float(streams["audio"]["duration"]) - 1.0) < 0.05
+    assert int(streams["video"]["nb_read_frames"]) == 24
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(limit=st.integers(min_value=20_000, max_value=400_000), seed=st.integers(min_value=0, max_value=100))
+def test_sound_counts_against_the_byte_limit(tmp_path: Path, limit: int, seed: int) -> None:
+    out = tmp_path / f"a-{limit}-{seed}.mp4"
+    try:
+        clip = encode_mp4(_frames(48, 64, 64, seed), 24, out, limit, audio=_tone(2.0))
+    except ClipTooLargeError:
+        assert not out.exists()
+        assert limit * 8 / 2.0 < 200_000  # below what video and its sound need for two seconds
+        return
+    assert clip.size_bytes == out.stat().st_size <= limit
+    assert {s["codec_type"] for s in ffprobe(out)["streams"]} == {"video", "audio"}

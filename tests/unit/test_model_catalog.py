@@ -3,7 +3,7 @@ import pytest
 from bot.model_catalog import ModelCatalog, ModelChoiceError
 from generation.presets import PRESETS
 
-LTX, WAN, SVD = (PRESETS[n] for n in ("ltx-video-distilled", "wan2.1-t2v-1.3b", "svd-xt"))
+LTX, WAN, SVD = (PRESETS[n] for n in ("ltx-video-13b-distilled", "wan2.1-t2v-1.3b", "svd-xt"))
 
 
 def test_defaults_follow_the_first_model_and_its_image_support() -> None:

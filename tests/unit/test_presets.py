@@ -6,7 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generation.families import FAMILIES, Family
-from generation.presets import PRESETS, SIDECAR_NAME, ModelResolutionError, RenderOverrides, resolve_model
+from generation.presets import (
+    DEFAULT_PRESET,
+    PRESETS,
+    SIDECAR_NAME,
+    ModelResolutionError,
+    RenderOverrides,
+    resolve_model,
+)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -18,10 +25,50 @@ def test_presets_resolve_with_valid_defaults(name: str) -> None:
     assert preset.source.count("/") == 1
 
 
-def test_default_preset_is_ltx_distilled() -> None:
+def test_default_preset_is_kandinsky_lite_distilled() -> None:
+    preset = resolve_model(DEFAULT_PRESET)
+    assert preset.name == "kandinsky-5-lite" and preset.family.name == "kandinsky5"
+    assert preset.defaults.steps == 16 and preset.defaults.guidance == 1.0
+    # About 5 s at 480p or more.
+    assert min(preset.defaults.width, preset.defaults.height) >= 480
+    assert 4.5 <= preset.defaults.num_frames / preset.defaults.fps <= 5.5
+
+
+def test_the_old_name_of_the_ltx_preset_still_resolves() -> None:
     preset = resolve_model("ltx-video-distilled")
-    assert preset.family.name == "ltx"
-    assert preset.defaults.steps <= 10 and preset.defaults.guidance == 1.0
+    assert preset.name == "ltx-video-13b-distilled" and preset.family.name == "ltx"
+    assert dict(preset.call_kwargs)["timesteps"][-1] == 0.03
+
+
+def test_superseded_presets_are_marked_legacy_and_the_memes_are_kept() -> None:
+    legacy = {name for name, preset in PRESETS.items() if preset.legacy}
+    assert {"modelscope-1.7b", "svd-xt", "animatediff-sd15", "cogvideox-2b", "hunyuanvideo"} <= legacy
+    assert not PRESETS[DEFAULT_PRESET].legacy
+
+
+def test_presets_command_lists_size_download_memory_and_legacy() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "generation", "presets"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[0].split() == [
+        "preset",
+        "params",
+        "download",
+        "VRAM",
+        "full",
+        "smallest",
+        "card",
+        "legacy",
+        "clip",
+    ]
+    for name, preset in PRESETS.items():
+        (line,) = [row for row in out.splitlines() if row.split()[0] == name]
+        assert f"{preset.architecture.params / 1e9:.1f}B" in line  # type: ignore[union-attr]
+        assert f"{preset.architecture.download_bytes / 1e9:.1f} GB" in line  # type: ignore[union-attr]
+        assert ("legacy" in line.split()) == preset.legacy
 
 
 def test_overrides_replace_only_what_they_name() -> None:
@@ -105,3 +152,18 @@ def test_a_directory_names_its_family_when_families_share_a_pipeline(tmp_path: P
     (tmp_path / SIDECAR_NAME).write_text(json.dumps({"family": "wan2.2"}))
     preset = resolve_model(str(tmp_path))
     assert preset.family.name == "wan2.2" and preset.family.size_multiple == 32
+
+
+def test_the_readme_model_table_matches_the_presets() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = {
+        line.split("|")[1].strip().split("`")[1]: line
+        for line in readme.splitlines()
+        if line.startswith("| `") and line.count("|") == 7
+    }
+    assert set(rows) == set(PRESETS)
+    for name, preset in PRESETS.items():
+        cells = [c.strip() for c in rows[name].split("|")]
+        assert preset.source.split("/")[1] in cells[2], name
+        assert cells[4] == f"{preset.architecture.download_bytes / 1e9:.1f} GB", name  # type: ignore[union-attr]
+        assert ("legacy" in cells[1]) == preset.legacy, name
