@@ -68,11 +68,11 @@ class WorkerOptions:
     lease_seconds: float
     max_attempts: int
     clip_dir: Path
+    # Content Credentials for every clip: no clip is posted without them.
+    credentials: SigningCredentials
     warmup: bool = True
     # Clips below this frame rate are interpolated up to it unless the member asked otherwise (0: never).
     smooth_fps: int = 24
-    # Content Credentials for every clip; None only in tests that check unsigned output.
-    credentials: SigningCredentials | None = None
 
 
 def default_worker_name() -> str:
@@ -206,6 +206,11 @@ class Worker:
             except Exception:
                 log.exception("job %d: generation failed", job.id)
                 await self._fail(job, f"the video model hit an error (logged as job #{job.id})")
+                return
+            if not clip.signed:  # write_clip signs or raises; this guards the rule, not a path taken
+                await self._fail(
+                    job, f"the clip could not be signed as AI-generated (logged as job #{job.id})"
+                )
                 return
             if lease_lost.is_set() or not await self._store.begin_delivery(job.id, self.name):
                 log.info("job %d: cancelled while encoding; not posting it", job.id)
@@ -351,8 +356,6 @@ def shape_for(preset: ModelPreset, options: dict[str, Any]) -> dict[str, int]:
         shape["num_frames"] = family.frames_for(float(options["duration"]), defaults.fps)
     if options.get("format") == "gif":
         # GIFs are for short clips: cap the length, stepping down by the model's frame rule.
-        frames = shape.get("num_frames", family.fit_frames(defaults.num_frames))
-        while frames / defaults.fps > MAX_GIF_SECONDS and frames - family.frame_step > family.frame_step:
-            frames -= family.frame_step
-        shape["num_frames"] = frames
+        frames = shape.get("num_frames", defaults.num_frames)
+        shape["num_frames"] = family.frames_within(frames, defaults.fps, MAX_GIF_SECONDS)
     return shape

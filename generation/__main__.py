@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import secrets
 import sys
 import time
@@ -33,11 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         "--model", default=DEFAULT_PRESET, help=f"preset ({', '.join(PRESETS)}), dir or Hub id"
     )
     render.add_argument("-o", "--output", required=True)
-    render.add_argument("--seed", type=int, default=None)
+    render.add_argument("--seed", type=_seed, default=None, help="0 to 4294967295 (default: random)")
     render.add_argument("--negative", default=None)
+    render.add_argument("--image", default=None, help="a first frame to animate (image-to-video models)")
     render.add_argument("--device", default="auto")
-    render.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
-    render.add_argument("--fps", type=int, default=None, help="raise the frame rate to this by interpolation")
+    render.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES)
+    render.add_argument(
+        "--fps", type=_positive_int, default=None, help="raise the frame rate to this by interpolation"
+    )
     render.add_argument("--silent", action="store_true", help="leave out the sound of models that make it")
     render.add_argument("--gif", action="store_true", help="write a looping GIF (silent, 6 s at most)")
     render.add_argument(
@@ -49,10 +53,12 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = sub.add_parser("plan", help="the memory profile a card would use for a model, and why")
     plan.add_argument("model", nargs="?", help="a preset name (all presets with --table)")
-    plan.add_argument("--vram", type=float, help="the card's memory in GB (GiB, as nvidia-smi shows)")
-    plan.add_argument("--width", type=int)
-    plan.add_argument("--height", type=int)
-    plan.add_argument("--frames", type=int)
+    plan.add_argument(
+        "--vram", type=_positive_float, help="the card's memory in GB as sold (24 for an RTX 4090)"
+    )
+    plan.add_argument("--width", type=_positive_int)
+    plan.add_argument("--height", type=_positive_int)
+    plan.add_argument("--frames", type=_positive_int)
     plan.add_argument("--fp8", action="store_true", help="store the denoiser's weights in fp8")
     plan.add_argument(
         "--table", action="store_true", help=f"every preset on {CARD_SIZES_GIB} GB, as markdown"
@@ -147,25 +153,58 @@ def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    """Render, encode and sign one clip; bad input and known failures are one line on stderr, exit 2."""
+    from generation.encode import ClipTooLargeError
+    from generation.generator import RenderInputError
+    from generation.images import ImageRejectedError
+    from generation.provenance import ProvenanceError
+
+    try:
+        return _render_checked(args)
+    except (ModelResolutionError, ProvenanceError, ClipTooLargeError, RenderInputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ImageRejectedError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _render_checked(args: argparse.Namespace) -> int:
     from generation.generator import RenderRequest, VideoGenerator
+    from generation.gif import MAX_GIF_SECONDS
+    from generation.images import load_image
     from generation.output import ClipFile, write_clip
     from generation.provenance import ClipFacts, ensure_signing_chain
 
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
-    try:
-        generator = VideoGenerator(args.model, device=args.device)
-    except ModelResolutionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # Everything that can be checked is checked before the model loads and renders.
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        raise OSError(f"the folder of {output} does not exist")
+    image = load_image(Path(args.image).read_bytes()) if args.image else None
+    generator = VideoGenerator(args.model, device=args.device)
+    preset = generator.preset
+    if preset.family.needs_image and image is None:
+        raise ModelResolutionError(f"{preset.name} animates an image: give one with --image")
     credentials = ensure_signing_chain(Path(args.signing_dir))
+    frames = None
+    if args.gif:
+        frames = preset.family.frames_within(preset.defaults.num_frames, preset.defaults.fps, MAX_GIF_SECONDS)
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     started = time.perf_counter()
     request = RenderRequest(
-        prompt=args.prompt, seed=seed, negative_prompt=args.negative, fps=args.fps, sound=not args.silent
+        prompt=args.prompt,
+        seed=seed,
+        negative_prompt=args.negative,
+        image=image,
+        num_frames=frames,
+        fps=None if args.gif else args.fps,
+        sound=not (args.silent or args.gif),
     )
     clip = generator.render(request)
     facts = ClipFacts(model=clip.model, seed=seed, prompt=args.prompt, negative_prompt=args.negative)
     out = ClipFile(clip.frames, clip.fps, facts, clip.audio, "gif" if args.gif else "mp4")
-    encoded = write_clip(out, args.output, args.max_bytes, credentials)
+    encoded = write_clip(out, output, args.max_bytes, credentials)
     sound = (
         f", sound {clip.audio.channels} ch {clip.audio.sample_rate} Hz"
         if encoded.has_audio and clip.audio
@@ -176,6 +215,38 @@ def _render(args: argparse.Namespace) -> int:
         f"{sound}, {encoded.size_bytes} bytes, signed, seed {seed}, {time.perf_counter() - started:.1f}s"
     )
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError("the seed is a whole number from 0 to 4294967295")
+    return value
+
+
+def _max_bytes(text: str) -> int:
+    from generation.provenance import SIGNATURE_RESERVE_BYTES
+
+    value = int(text)
+    if value <= SIGNATURE_RESERVE_BYTES + 10_000:
+        raise argparse.ArgumentTypeError(
+            f"{value} bytes leave no room for a clip and its {SIGNATURE_RESERVE_BYTES}-byte credentials"
+        )
+    return value
 
 
 if __name__ == "__main__":

@@ -62,12 +62,22 @@ class Family:
         """The nearest multiple of size_multiple, never below one multiple."""
         return max(self.size_multiple, round(pixels / self.size_multiple) * self.size_multiple)
 
+    @property
+    def longest_frames(self) -> int:
+        """The most frames, by the frame rule, within what the model makes well."""
+        longest = self.fit_frames(self.max_frames)
+        return longest - self.frame_step if longest > self.max_frames else longest
+
     def frames_for(self, seconds: float, fps: int) -> int:
         """Frames for a clip of about ``seconds``, by the frame rule, within what the model makes well."""
-        longest = self.fit_frames(self.max_frames)
-        if longest > self.max_frames:
-            longest -= self.frame_step
-        return min(self.fit_frames(round(seconds * fps) + 1), longest)
+        return min(self.fit_frames(round(seconds * fps) + 1), self.longest_frames)
+
+    def frames_within(self, frames: int, fps: int, seconds: float) -> int:
+        """``frames`` stepped down by the frame rule until the clip lasts at most ``seconds`` (a GIF's)."""
+        frames = min(self.fit_frames(frames), self.longest_frames)
+        while frames / fps > seconds and frames - self.frame_step > self.frame_step:
+            frames -= self.frame_step
+        return frames
 
     def size_for(self, aspect: str, width: int, height: int) -> tuple[int, int]:
         """Sides of about the area of width x height in ``aspect``, such as "16:9", "9:16" or "1:1"."""

@@ -37,6 +37,7 @@ from generation.speed import (
     apply_speed_options,
     calibration_path,
     check_speed_options,
+    denoisers,
     disable_caches,
     load_calibration,
     save_calibration,
@@ -200,7 +201,6 @@ class VideoGenerator:
             if ratios is None:
                 ratios = self._calibrate_magcache(steps)
                 if ratios is None:
-                    log.warning("%s cannot use MagCache; running every block", self.preset.name)
                     speed = replace(speed, cache="off")
                 else:
                     save_calibration(path, ratios)
@@ -208,14 +208,26 @@ class VideoGenerator:
         apply_speed_options(self._pipe, speed, steps, ratios)
 
     def _calibrate_magcache(self, steps: int) -> list[float] | None:
-        """Measure the model's magnitude ratios on one render at its default size, with nothing skipped."""
+        """Measure the model's magnitude ratios on one render at its default size, with nothing skipped.
+        None (and a warning) when MagCache cannot serve this model: then nothing is rendered."""
+        experts = list(denoisers(self._pipe))
+        if len(experts) > 1:
+            # Each expert runs only part of the steps, so MagCache never completes a calibration for either.
+            log.warning(
+                "%s has %d denoisers; MagCache needs one: running every block", self.preset.name, len(experts)
+            )
+            return None
         apply_speed_options(self._pipe, replace(self._speed, compile=False, attention_backend=None), steps)
+        if not all(getattr(expert, "is_cache_enabled", False) for expert in experts):
+            log.warning("%s cannot use MagCache: running every block", self.preset.name)
+            return None
         try:
             with MagCalibration() as calibration:
                 self._render_locked(self._default_request(), None, None)
         finally:
             disable_caches(self._pipe)
         if calibration.ratios is None or len(calibration.ratios) != steps:
+            log.warning("%s gave no MagCache calibration: running every block", self.preset.name)
             return None
         return calibration.ratios
 
@@ -333,7 +345,12 @@ class VideoGenerator:
         try:
             with torch.inference_mode(), _scheduler_steps_reported(self._pipe.scheduler, hook):
                 output = self._pipe(**kwargs)
-        except _StopRender:
+        except BaseException as exc:
+            # Leaving the call early skips the pipeline's own tidying: step caches keep this clip's state
+            # (the next clip would differ) and offloaded components stay on the GPU. Do it here.
+            self._tidy_after_interrupted_call()
+            if not isinstance(exc, _StopRender):
+                raise
             output = None
         elapsed = time.perf_counter() - started
         if cancelled_at:
@@ -346,6 +363,8 @@ class VideoGenerator:
             audio = audio_from_output(getattr(output, "audio", None), self._audio_sample_rate())
         fps = defaults.fps
         if request.fps is not None and request.fps > fps:
+            if should_cancel is not None and should_cancel():
+                raise RenderCancelledError("cancelled before interpolating the frames")
             started = time.perf_counter()
             frames = interpolate(frames, fps, request.fps)
             fps = request.fps
@@ -361,6 +380,13 @@ class VideoGenerator:
             native_fps=defaults.fps,
         )
 
+    def _tidy_after_interrupted_call(self) -> None:
+        with contextlib.suppress(Exception):
+            self._pipe.maybe_free_model_hooks()  # resets stateful step caches and offload hooks
+        for denoiser in denoisers(self._pipe):
+            with contextlib.suppress(Exception):
+                denoiser._reset_stateful_cache()
+
     def _audio_sample_rate(self) -> int:
         """The rate of the waveform the pipeline returns: its vocoder's output rate (LTX-2: 24 kHz)."""
         vocoder = getattr(self._pipe, "vocoder", None)
@@ -375,6 +401,8 @@ def _scheduler_steps_reported(scheduler: Any, after_step: Callable[[int], bool] 
     if after_step is None:
         yield
         return
+    shadowed = "step" in vars(scheduler)  # an instance attribute of its own, to be put back
+    previous = vars(scheduler).get("step")
     original = scheduler.step
     count = 0
 
@@ -390,4 +418,7 @@ def _scheduler_steps_reported(scheduler: Any, after_step: Callable[[int], bool] 
     try:
         yield
     finally:
-        del scheduler.step  # the class's own method again
+        if shadowed:
+            scheduler.step = previous
+        else:
+            del scheduler.step  # the class's own method again

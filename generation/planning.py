@@ -7,8 +7,17 @@ from generation.memory import GIB, Clip, MemoryOptions, Plan, footprint_of, plan
 from generation.presets import ModelPreset
 
 # The cards owners have: 8 to 16 GB consumer cards, 24 GB (RTX 3090/4090), 48 GB (A6000, L40S), 80 GB (A100,
-# H100). Their memory is in GiB, as nvidia-smi shows it.
+# H100). A card sold as N GB has N GiB of memory (an RTX 4090 shows 24564 MiB in nvidia-smi), less what the
+# driver keeps; once CUDA has started its context about 0.5 GiB more is gone. The bot plans on what is
+# free then (torch.cuda.mem_get_info); these plans assume the same.
 CARD_SIZES_GIB = (8, 12, 16, 24, 48, 80)
+DRIVER_RESERVED_BYTES = 64 * 1024**2
+CUDA_CONTEXT_BYTES = GIB // 2
+
+
+def free_on_card(card_gib: float) -> int:
+    """What the bot sees free on a card sold as ``card_gib`` GB, once CUDA has started."""
+    return int(card_gib * GIB) - DRIVER_RESERVED_BYTES - CUDA_CONTEXT_BYTES
 
 
 def is_guided(family: Family, defaults: RenderDefaults) -> bool:
@@ -23,7 +32,7 @@ def preset_clip(
     return Clip(
         width=family.fit_side(width or defaults.width),
         height=family.fit_side(height or defaults.height),
-        frames=family.fit_frames(frames or defaults.num_frames),
+        frames=min(family.fit_frames(frames or defaults.num_frames), family.longest_frames),
         guided=is_guided(family, defaults),
     )
 
@@ -47,4 +56,4 @@ def plan_preset(
         raise ValueError(f"{preset.name} has no published architecture to plan from")
     options = options or MemoryOptions()
     footprint = footprint_of(preset.architecture, fp8=options.fp8)
-    return plan(footprint, clip or largest_clip(preset), int(vram_gib * GIB), options)
+    return plan(footprint, clip or largest_clip(preset), free_on_card(vram_gib), options)

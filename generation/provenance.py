@@ -69,6 +69,8 @@ class SigningCredentials:
     certificate_chain_pem: bytes  # signing certificate first, then intermediates; never the root
     private_key_pem: bytes = field(repr=False)  # PKCS8
     algorithm: str = "es256"
+    # When the signing certificate expires: signing after it is refused (an expired signer is worthless).
+    not_after: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,11 @@ def sign_clip(path: Path, mime: str, facts: ClipFacts, credentials: SigningCrede
     """Embed signed Content Credentials in the clip at ``path`` (replaced atomically); return its new size."""
     if mime not in SUPPORTED_MIME_TYPES:
         raise ProvenanceError(f"cannot sign {mime}: only {', '.join(sorted(SUPPORTED_MIME_TYPES))}")
+    if credentials.not_after is not None and credentials.not_after <= _now():
+        raise ProvenanceError(
+            f"the signing certificate expired on {credentials.not_after:%Y-%m-%d %H:%M} UTC: "
+            "configure a new one and restart"
+        )
     c2pa = _c2pa()
     info = c2pa.C2paSignerInfo(
         alg=credentials.algorithm.encode(),
@@ -296,7 +303,7 @@ def _load(certificate_path: Path, private_key_path: Path) -> tuple[SigningCreden
     pkcs8 = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return SigningCredentials(pem, pkcs8, _algorithm(key, private_key_path)), leaf
+    return SigningCredentials(pem, pkcs8, _algorithm(key, private_key_path), leaf.not_valid_after_utc), leaf
 
 
 def _read(path: Path) -> bytes:
@@ -381,7 +388,7 @@ def _make_chain(directory: Path, organisation: str) -> SigningCredentials:
         raise ProvenanceError(
             f"cannot write the signing chain to {directory}: {exc.strerror or exc}"
         ) from None
-    return SigningCredentials(leaf_pem, key_pem, "es256")
+    return SigningCredentials(leaf_pem, key_pem, "es256", leaf.not_valid_after_utc)
 
 
 def _name(common_name: str, organisation: str) -> x509.Name:

@@ -64,7 +64,7 @@ def apply_speed_options(
         if config is not None:
             try:
                 denoiser.enable_cache(config)
-            except (AttributeError, ValueError) as exc:
+            except Exception as exc:  # a speed-up is optional: never fail loading the model over it
                 # Each cache knows the block classes it can hook; a model it does not know runs uncached.
                 log.warning("%s cannot use the %s cache (%s); running every block", name, options.cache, exc)
         if options.compile:
@@ -115,10 +115,14 @@ def load_calibration(path: Path | None) -> list[float] | None:
 
 
 def save_calibration(path: Path | None, ratios: list[float]) -> None:
+    """Keep the ratios for the next start; a directory that cannot be written costs only that."""
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"mag_ratios": ratios}) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"mag_ratios": ratios}) + "\n")
+    except OSError as exc:
+        log.warning("cannot keep the MagCache calibration in %s (%s); it will be measured again", path, exc)
 
 
 class MagCalibration(logging.Handler):

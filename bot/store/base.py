@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+T = TypeVar("T")
+
+# PostgreSQL aborts one of two transactions that lock the same rows in opposite orders (deadlock_detected)
+# or that cannot be serialised (serialization_failure); running it again is the documented remedy.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 5
+
+
+def is_conflict(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in CONFLICT_STATES
+
+
+async def retry_on_conflict(transaction: Callable[[], Awaitable[T]]) -> T:
+    """Run ``transaction`` again, after a short random pause, when the database aborted it for a conflict
+    with a concurrent one."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return await transaction()
+        except DBAPIError as exc:
+            if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
+    raise AssertionError("unreachable")
 
 
 class StoreBase:

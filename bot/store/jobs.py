@@ -34,7 +34,7 @@ from bot.limits import (
     effective_limits,
     first_exceeded,
 )
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, retry_on_conflict
 from bot.store.notify import NOTIFY_SQL
 from bot.store.schema import (
     EPOCH,
@@ -426,7 +426,15 @@ class JobStore(StoreBase):
     async def claim(
         self, worker_id: str, lease_seconds: float, max_attempts: int, models: frozenset[str] | None = None
     ) -> JobRecord | None:
-        """Take the next job: first one whose worker stopped renewing its lease, else the fair next one."""
+        """Take the next job: first one whose worker stopped renewing its lease, else the fair next one.
+
+        Concurrent claims lock the fair-queue counters; one the database aborts for a deadlock is run again.
+        """
+        return await retry_on_conflict(lambda: self._claim(worker_id, lease_seconds, max_attempts, models))
+
+    async def _claim(
+        self, worker_id: str, lease_seconds: float, max_attempts: int, models: frozenset[str] | None
+    ) -> JobRecord | None:
         now = utcnow()
         async with self._transaction() as session:
             expired = select(Job).where(

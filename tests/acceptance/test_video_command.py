@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.schema import JobState
 from generation.provenance import read_manifest
 from tests.acceptance.harness import ROOT, bot_env, bot_process
+from tests.certificates import key_pem, owner_chain, pem
 from tests.conftest import ffprobe
 from tests.standin import DiscordStandIn, Recorded
 
@@ -278,12 +281,12 @@ async def test_two_worker_processes_post_every_clip_exactly_once(
 async def test_sound_native_frame_rate_and_gifs_are_posted_signed(
     tiny_models: Callable[[str], Path], sqlite_url: str, tmp_path: Path
 ) -> None:
-    """A model with sound (tiny LTX-2) posts H.264 with AAC; fps:0 keeps its rate; a GIF is signed too."""
+    """A model with sound (tiny LTX-2) posts H.264 with AAC of the picture's length; a GIF is signed too."""
     async with (
         DiscordStandIn() as discord,
         bot_process(discord, bot_env(discord, tiny_models("ltx2"), sqlite_url), tmp_path),
     ):
-        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1, fps=0))
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1))
         posted = await discord.wait_for(_posted, 120, "clip with sound")
         ((filename, data),) = posted.files.values()
         clip = tmp_path / filename
@@ -304,7 +307,7 @@ async def test_sound_native_frame_rate_and_gifs_are_posted_signed(
         assert manifest.ai_generated and manifest.prompt == "a dog"
 
 
-async def test_sound_on_a_silent_model_or_a_gif_is_refused_privately(
+async def test_sound_from_a_silent_model_is_refused_and_fps_0_keeps_the_models_rate(
     tiny_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with (
@@ -322,3 +325,40 @@ async def test_sound_on_a_silent_model_or_a_gif_is_refused_privately(
             assert reply.json["data"]["flags"] & 64 and expected in reply.json["data"]["content"]
         await asyncio.sleep(0.5)
         assert not [r for r in discord.requests if _posted(r)]
+
+        # The tiny Wan makes 8 fps; asked for its own rate, it is not interpolated to the default 24.
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1, fps=0))
+        posted = await discord.wait_for(_posted, 120, "clip at the model's own rate")
+        ((filename, data),) = posted.files.values()
+        (tmp_path / filename).write_bytes(data)
+        (video,) = ffprobe(tmp_path / filename)["streams"]
+        assert video["r_frame_rate"] == "8/1" and int(video["nb_read_frames"]) == 9
+
+
+async def test_a_clip_that_cannot_be_signed_is_not_posted_and_its_member_is_told(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    """The owner's certificate expires while the bot runs: the clip is rendered but never posted unsigned."""
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=45)
+    leaf, intermediate, _root = owner_chain(leaf_key, not_after=expires)
+    (tmp_path / "chain.pem").write_bytes(pem(leaf) + pem(intermediate))
+    (tmp_path / "key.pem").write_bytes(key_pem(leaf_key))
+    env = {
+        "VIDEOBOT_PROVENANCE__CERTIFICATE": str(tmp_path / "chain.pem"),
+        "VIDEOBOT_PROVENANCE__PRIVATE_KEY": str(tmp_path / "key.pem"),
+    }
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url, **env), tmp_path),
+    ):
+        await asyncio.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds() + 1))
+        await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=1))
+        told = await discord.wait_for(
+            lambda r: _posted(r) and "could not be signed" in (r.json or {}).get("content", ""),
+            120,
+            "failure",
+        )
+        assert told.json["content"].startswith(f"<@{MEMBER}>")
+        assert not [r for r in discord.requests if _posted(r) and r.files]
+    assert "the signing certificate expired" in (tmp_path / "bot.log").read_text()

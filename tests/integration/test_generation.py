@@ -348,3 +348,36 @@ def test_magcache_is_calibrated_once_and_the_calibration_reused(tiny_wan: Path, 
     saved.write_text(json.dumps({"mag_ratios": [1.0, 0.5, 0.5, 0.5]}))
     VideoGenerator(str(tiny_wan), device="cpu", speed=speed).load()
     assert json.loads(saved.read_text())["mag_ratios"] == [1.0, 0.5, 0.5, 0.5], "not calibrated again"
+
+
+@pytest.mark.parametrize("family", ["hunyuanvideo15", "svd"])
+def test_a_cancelled_render_leaves_nothing_behind_for_the_next(
+    tiny_models: Callable[[str], Path], family: str
+) -> None:
+    """Pipelines left by raising out of their loop (no step callback or no interrupt flag) are tidied: a
+    step cache keeps no state from the cancelled clip, and the scheduler gets its own step back."""
+    model = str(tiny_models(family))
+    speed = SpeedOptions(cache="taylorseer")
+    request = _request(VideoGenerator(model, device="cpu"))
+    fresh = VideoGenerator(model, device="cpu", speed=speed).render(request).frames
+    generator = VideoGenerator(model, device="cpu", speed=speed)
+    steps: list[int] = []
+    with pytest.raises(RenderCancelledError):
+        generator.render(request, on_step=lambda s, n: steps.append(s), should_cancel=lambda: len(steps) >= 2)
+    assert "step" not in vars(generator._pipe.scheduler)
+    assert np.array_equal(generator.render(request).frames, fresh)
+
+
+@pytest.mark.parametrize("family", ["wan2.2-a14b", "ltx2"])
+def test_magcache_on_a_model_it_cannot_serve_runs_uncached_without_a_calibration_render(
+    tiny_models: Callable[[str], Path], tmp_path: Path, family: str
+) -> None:
+    renders: list[int] = []
+    generator = VideoGenerator(
+        str(tiny_models(family)), device="cpu", speed=SpeedOptions(cache="mag", calibration_dir=str(tmp_path))
+    )
+    original = generator._render_locked
+    generator._render_locked = lambda *a: renders.append(1) or original(*a)  # type: ignore[method-assign]
+    generator.load()
+    assert renders == [] and not list(tmp_path.iterdir())
+    assert generator.render(RenderRequest(prompt="a cat", seed=1)).num_frames > 0

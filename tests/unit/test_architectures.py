@@ -34,10 +34,12 @@ def test_every_preset_has_its_published_architecture() -> None:
 
 @pytest.mark.parametrize(("preset", "spec"), COMPONENTS)
 def test_each_component_has_the_published_size(preset: str, spec: ComponentSpec) -> None:
+    assert spec.unpublished == ((preset, spec.name) in UNPUBLISHED)
+    if spec.unpublished:
+        pytest.skip("no size of this component is published: its count is its config's")
     built = parameter_count(build_component(spec, "meta"))
     assert spec.params is not None
     assert abs(built - spec.params) <= TOLERANCE * spec.params, f"built {built:,}, published {spec.params:,}"
-    assert spec.unpublished == ((preset, spec.name) in UNPUBLISHED)
 
 
 @pytest.mark.parametrize(
@@ -73,9 +75,16 @@ def test_a_changed_config_value_fails_the_size_check(name: str) -> None:
     assert abs(built - spec.params) > TOLERANCE * spec.params
 
 
-def test_download_sizes_add_up_from_the_components() -> None:
-    for preset in PRESETS.values():
-        arch = preset.architecture
-        assert arch is not None
-        assert arch.download_bytes >= sum(c.download_bytes for c in arch.components)
-        assert all(c.download_bytes > 0 for c in arch.models), preset.name
+# Components stored in more than one precision: Kandinsky's transformer keeps its modulation layers in fp32.
+MIXED_PRECISION = {("kandinsky-5-lite", "transformer")}
+
+
+@pytest.mark.parametrize(("preset", "spec"), COMPONENTS)
+def test_each_download_size_is_its_parameters_in_one_precision(preset: str, spec: ComponentSpec) -> None:
+    """Files hold 2 bytes a parameter (bf16, fp16) or 4 (fp32): a size off those is a misread figure."""
+    assert spec.params is not None and spec.download_bytes > 0
+    per_param = spec.download_bytes / spec.params
+    if (preset, spec.name) in MIXED_PRECISION:
+        assert 2 < per_param < 4
+    else:
+        assert min(abs(per_param - 2), abs(per_param - 4)) < 0.03, f"{per_param:.3f} bytes a parameter"

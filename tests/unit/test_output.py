@@ -58,3 +58,30 @@ def test_a_limit_smaller_than_the_signature_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ClipTooLargeError):
         write_clip(ClipFile(_frames(), 8, FACTS), tmp_path / "c.mp4", SIGNATURE_RESERVE_BYTES, credentials)
     assert not (tmp_path / "c.mp4").exists()
+
+
+def test_a_signature_larger_than_the_reserve_makes_room_rather_than_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An owner's long certificate chain can outgrow the reserve: the clip is encoded again, smaller."""
+    import generation.output
+
+    monkeypatch.setattr(generation.output, "SIGNATURE_RESERVE_BYTES", 200)
+    credentials = ensure_signing_chain(tmp_path / "keys")
+    unsigned = write_clip(ClipFile(_frames(32, 96), 8, FACTS), tmp_path / "u.mp4", 10**9, None)
+    limit = unsigned.size_bytes // 2
+    signed = write_clip(ClipFile(_frames(32, 96), 8, FACTS), tmp_path / "s.mp4", limit, credentials)
+    assert signed.signed and signed.size_bytes == (tmp_path / "s.mp4").stat().st_size <= limit
+    assert read_manifest(tmp_path / "s.mp4", "video/mp4").intact
+
+
+def test_an_expired_signing_certificate_signs_nothing(tmp_path: Path) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from generation.provenance import ProvenanceError
+
+    credentials = ensure_signing_chain(tmp_path / "keys")
+    expired = dataclasses.replace(credentials, not_after=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    with pytest.raises(ProvenanceError, match="expired"):
+        write_clip(ClipFile(_frames(), 8, FACTS), tmp_path / "c.mp4", 10**6, expired)

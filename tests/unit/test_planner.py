@@ -23,7 +23,7 @@ from generation.memory import (
     plan,
     profile_peaks,
 )
-from generation.planning import CARD_SIZES_GIB, plan_preset, preset_clip
+from generation.planning import CARD_SIZES_GIB, free_on_card, plan_preset, preset_clip
 from generation.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,11 +57,11 @@ PUBLISHED = [
 
 
 @pytest.mark.parametrize(("preset", "clip", "profile", "tiled", "without", "published"), PUBLISHED)
-def test_estimates_are_within_a_quarter_of_the_published_peaks(
+def test_estimates_are_within_a_fifth_of_the_published_peaks(
     preset: str, clip: Clip, profile: Profile, tiled: bool, without: tuple[str, ...], published: float
 ) -> None:
     estimate = _peak(preset, clip, profile, tiled, without)
-    assert published * 0.75 <= estimate <= published * 1.25, f"{estimate:.1f} GB estimated"
+    assert published * 0.8 <= estimate <= published * 1.2, f"{estimate:.1f} GB estimated"
 
 
 def test_the_planning_margin_covers_every_published_peak() -> None:
@@ -83,15 +83,25 @@ def test_more_memory_never_chooses_a_slower_profile(preset: str) -> None:
 @given(
     preset=st.sampled_from(sorted(PRESETS)),
     gib=st.integers(min_value=4, max_value=160),
-    seconds=st.floats(min_value=1, max_value=20),
+    seconds=st.floats(min_value=1, max_value=19),
 )
-def test_a_plan_that_fits_asks_no_more_than_the_card_has(preset: str, gib: int, seconds: float) -> None:
+def test_a_longer_clip_never_gets_a_faster_profile(preset: str, gib: int, seconds: float) -> None:
     p = PRESETS[preset]
-    result = plan_preset(p, gib, preset_clip(p, frames=p.family.frames_for(seconds, p.defaults.fps)))
-    if result.fits:
-        assert needed_bytes(result.peak_bytes) <= gib * GIB
-    else:
-        assert result.profile is Profile.SEQUENTIAL_OFFLOAD and "shorter or smaller" in result.reason
+    order = list(Profile)
+    short = plan_preset(p, gib, preset_clip(p, frames=p.family.frames_for(seconds, p.defaults.fps)))
+    long = plan_preset(p, gib, preset_clip(p, frames=p.family.frames_for(seconds + 1, p.defaults.fps)))
+    assert order.index(long.profile) >= order.index(short.profile)
+    if long.profile is short.profile:
+        assert long.vae_tiling or not short.vae_tiling, "a longer clip never drops tiling"
+
+
+def test_a_card_is_planned_on_what_is_free_once_cuda_has_started() -> None:
+    """A 24 GB card is 24 GiB less the driver's share and CUDA's context: the plan must fit in that."""
+    preset = PRESETS["wan2.1-t2v-1.3b"]
+    for gib in CARD_SIZES_GIB:
+        result = plan_preset(preset, gib)
+        if result.fits:
+            assert needed_bytes(result.peak_bytes) <= free_on_card(gib) < gib * GIB
 
 
 def test_a_longer_clip_needs_more_memory() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from PIL import Image
 
 from generation.encode import encode_mp4
@@ -24,6 +24,7 @@ from generation.provenance import (
     read_manifest,
     sign_clip,
 )
+from tests.certificates import PrivateKey, issue, key_pem, owner_chain, pem
 from tests.conftest import ffprobe
 
 TRICKY_PROMPT = (
@@ -46,95 +47,6 @@ def _gif(directory: Path) -> Path:
     return encode_gif(
         _frames(10, 48), 10, directory / "clip.gif", 10**8, comment="AI-generated. Seed: 1"
     ).path
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
-
-
-def _key_pem(key: PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _issue(
-    cn: str,
-    org: str,
-    key: PrivateKey,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool,
-    not_after: dt.datetime | None = None,
-    not_before: dt.datetime | None = None,
-) -> x509.Certificate:
-    """A certificate as an owner's CA would issue it (self-signed when ``issuer`` is None)."""
-    now = dt.datetime.now(dt.UTC)
-    subject = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
-    )
-    issuer_name, issuer_key = (subject, key) if issuer is None else (issuer[0].subject, issuer[1])
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - dt.timedelta(days=1))
-        .not_valid_after(not_after or now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[1].public_key()), critical=False
-        )
-    if not ca:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-    signing_key = key if issuer is None else issuer_key
-    algorithm = None if isinstance(signing_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return builder.sign(signing_key, algorithm)
-
-
-def _owner_chain(
-    leaf_key: PrivateKey,
-    *,
-    not_before: dt.datetime | None = None,
-    not_after: dt.datetime | None = None,
-) -> tuple[x509.Certificate, x509.Certificate, x509.Certificate]:
-    """Root -> intermediate -> leaf; the CAs are EC P-256, the leaf key is whatever the test gives."""
-    root_key, inter_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = _issue("Owner Root", "Owner CA Org", root_key, None, ca=True)
-    inter = _issue("Owner Intermediate", "Owner CA Org", inter_key, (root, root_key), ca=True)
-    leaf = _issue(
-        "Owner Signer",
-        "Owner Leaf Org",
-        leaf_key,
-        (inter, inter_key),
-        ca=False,
-        not_before=not_before,
-        not_after=not_after,
-    )
-    return leaf, inter, root
 
 
 def _mdat_middle(data: bytes) -> int:
@@ -327,8 +239,8 @@ def test_owner_certificate_loads_and_signs(
     tmp_path: Path, leaf_key: Callable[[], PrivateKey], algorithm: str
 ) -> None:
     key = leaf_key()
-    leaf, inter, root = _owner_chain(key)
-    (tmp_path / "chain.pem").write_bytes(_pem(leaf) + _pem(inter) + _pem(root))
+    leaf, inter, root = owner_chain(key)
+    (tmp_path / "chain.pem").write_bytes(pem(leaf) + pem(inter) + pem(root))
     # Traditional (non-PKCS8) PEM, as older tools write it; Ed25519 has only PKCS8.
     traditional = not isinstance(key, ed25519.Ed25519PrivateKey)
     key_format = (
@@ -345,16 +257,16 @@ def test_owner_certificate_loads_and_signs(
     assert credentials.private_key_pem.startswith(b"-----BEGIN PRIVATE KEY-----")
     clip = _mp4(tmp_path)
     sign_clip(clip, "video/mp4", FACTS, credentials)
-    summary = read_manifest(clip, "video/mp4", trust_anchors_pem=_pem(root))
+    summary = read_manifest(clip, "video/mp4", trust_anchors_pem=pem(root))
     assert summary.validation_state == "Trusted" and summary.ai_generated
     assert summary.signer_common_name == "Owner Signer"
     assert summary.signer_issuer == "Owner Leaf Org"
 
 
 def test_a_key_that_does_not_match_the_certificate_is_refused(tmp_path: Path) -> None:
-    leaf, inter, _ = _owner_chain(ec.generate_private_key(ec.SECP256R1()))
-    (tmp_path / "chain.pem").write_bytes(_pem(leaf) + _pem(inter))
-    (tmp_path / "key.pem").write_bytes(_key_pem(ec.generate_private_key(ec.SECP256R1())))
+    leaf, inter, _ = owner_chain(ec.generate_private_key(ec.SECP256R1()))
+    (tmp_path / "chain.pem").write_bytes(pem(leaf) + pem(inter))
+    (tmp_path / "key.pem").write_bytes(key_pem(ec.generate_private_key(ec.SECP256R1())))
     with pytest.raises(ProvenanceError, match="does not match"):
         load_signing_credentials(tmp_path / "chain.pem", tmp_path / "key.pem")
 
@@ -362,19 +274,19 @@ def test_a_key_that_does_not_match_the_certificate_is_refused(tmp_path: Path) ->
 def test_expired_owner_certificate_is_refused(tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    leaf, inter, _ = _owner_chain(
+    leaf, inter, _ = owner_chain(
         key, not_before=now - dt.timedelta(days=30), not_after=now - dt.timedelta(days=1)
     )
-    (tmp_path / "chain.pem").write_bytes(_pem(leaf) + _pem(inter))
-    (tmp_path / "key.pem").write_bytes(_key_pem(key))
+    (tmp_path / "chain.pem").write_bytes(pem(leaf) + pem(inter))
+    (tmp_path / "key.pem").write_bytes(key_pem(key))
     with pytest.raises(ProvenanceError, match="expired"):
         load_signing_credentials(tmp_path / "chain.pem", tmp_path / "key.pem")
 
 
 def test_encrypted_owner_key_is_refused_clearly(tmp_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    leaf, inter, _ = _owner_chain(key)
-    (tmp_path / "chain.pem").write_bytes(_pem(leaf) + _pem(inter))
+    leaf, inter, _ = owner_chain(key)
+    (tmp_path / "chain.pem").write_bytes(pem(leaf) + pem(inter))
     encrypted = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -415,8 +327,8 @@ def test_chain_that_has_expired_or_soon_will_is_replaced(
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root = _issue("old root", "old", root_key, None, ca=True, not_before=now - dt.timedelta(days=4000))
-    leaf = _issue(
+    root = issue("old root", "old", root_key, None, ca=True, not_before=now - dt.timedelta(days=4000))
+    leaf = issue(
         "old signing",
         "old",
         leaf_key,
@@ -425,14 +337,14 @@ def test_chain_that_has_expired_or_soon_will_is_replaced(
         not_before=now - dt.timedelta(days=3650),
         not_after=now + dt.timedelta(days=days_left),
     )
-    tmp_path.joinpath("root.pem").write_bytes(_pem(root))
-    tmp_path.joinpath("signing.pem").write_bytes(_pem(leaf))
-    tmp_path.joinpath("signing.key").write_bytes(_key_pem(leaf_key))
+    tmp_path.joinpath("root.pem").write_bytes(pem(root))
+    tmp_path.joinpath("signing.pem").write_bytes(pem(leaf))
+    tmp_path.joinpath("signing.key").write_bytes(key_pem(leaf_key))
 
     credentials = ensure_signing_chain(tmp_path)
 
-    assert (credentials.certificate_chain_pem == _pem(leaf)) is not replaced
-    assert ((tmp_path / "root.pem").read_bytes() == _pem(root)) is not replaced
+    assert (credentials.certificate_chain_pem == pem(leaf)) is not replaced
+    assert ((tmp_path / "root.pem").read_bytes() == pem(root)) is not replaced
     (current,) = x509.load_pem_x509_certificates((tmp_path / "signing.pem").read_bytes())
     assert current.not_valid_after_utc - now > dt.timedelta(days=30)
     if replaced:
