@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generation.families import FAMILIES
-from generation.memory import GIB, MemoryOptions
+from generation.memory import GIB, MemoryOptions, Profile
 from generation.planning import CARD_SIZES_GIB, largest_clip, plan_preset, preset_clip
 from generation.presets import ALIASES, DEFAULT_PRESET, PRESETS, ModelPreset, ModelResolutionError
 
@@ -118,6 +118,20 @@ def plan_table() -> str:
     return _table(header, rows, markdown=True)
 
 
+def profile_table() -> str:
+    """Each preset's expected peak under each memory profile (longest clip, tiled decoding), in GiB."""
+    from generation.memory import footprint_of, profile_peaks
+
+    profiles = list(Profile)
+    header = ("preset", *(str(p) for p in profiles))
+    rows = []
+    for preset in PRESETS.values():
+        assert preset.architecture is not None
+        peaks = profile_peaks(footprint_of(preset.architecture), largest_clip(preset), tiled=True)
+        rows.append((preset.name, *(f"{peaks[p] / GIB:.1f}" for p in profiles)))
+    return _table(header, rows, markdown=True)
+
+
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
@@ -132,6 +146,8 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], markdown: b
 def _plan(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.table:
         print(plan_table())
+        print()
+        print(profile_table())
         return 0
     if args.model is None or args.vram is None:
         parser.error("plan needs a MODEL and --vram GB (or --table)")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generation.__main__ import plan_table
+from generation.__main__ import plan_table, profile_table
 from generation.memory import (
     GIB,
     Clip,
@@ -128,9 +128,10 @@ def test_an_owner_choice_of_profile_and_tiling_is_kept() -> None:
     assert (chosen.profile, chosen.vae_tiling) == (Profile.GROUP_OFFLOAD, True)
 
 
-def test_the_readme_table_is_the_planners() -> None:
+def test_the_readme_tables_are_the_planners() -> None:
     readme = (ROOT / "README.md").read_text()
     assert plan_table() in readme, "regenerate it with: python -m generation plan --table"
+    assert profile_table() in readme, "regenerate it with: python -m generation plan --table"
 
 
 @pytest.mark.parametrize("gib", CARD_SIZES_GIB)
