@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from generation.assemble import build_pipeline
+from generation.loading import use_preset_scheduler
 from generation.presets import ModelPreset
 
 
@@ -23,13 +24,7 @@ def random_weights_loader(build_device: str = "cuda") -> Any:
         if preset.architecture is None:
             raise SystemExit(f"{preset.name} has no published architecture to build")
         pipe = build_pipeline(preset.architecture, build_device, dtype)
-        if preset.scheduler is not None:
-            import diffusers
-
-            scheduler_class, overrides = preset.scheduler
-            pipe.scheduler = getattr(diffusers, scheduler_class).from_config(
-                pipe.scheduler.config, **dict(overrides)
-            )
+        use_preset_scheduler(pipe, preset)
         pipe.to("cpu")
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -26,6 +26,7 @@ from generation.memory import (
     Plan,
     Profile,
     apply_memory_profile,
+    denoisers,
     footprint_of_pipeline,
     resolve_plan,
 )
@@ -37,7 +38,6 @@ from generation.speed import (
     apply_speed_options,
     calibration_path,
     check_speed_options,
-    denoisers,
     disable_caches,
     load_calibration,
     save_calibration,
@@ -232,10 +232,7 @@ class VideoGenerator:
         return calibration.ratios
 
     def _default_steps(self) -> int:
-        schedule = dict(self.preset.call_kwargs).get("sigmas") or dict(self.preset.call_kwargs).get(
-            "timesteps"
-        )
-        return len(schedule) if isinstance(schedule, list) else self.preset.defaults.steps
+        return self.preset.fixed_steps or self.preset.defaults.steps
 
     def _default_request(self, steps: int | None = None) -> RenderRequest:
         defaults = self.preset.defaults
@@ -279,10 +276,8 @@ class VideoGenerator:
         width = family.fit_side(request.width or defaults.width)
         height = family.fit_side(request.height or defaults.height)
         num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
-        recipe = dict(preset.call_kwargs)
         # A distilled model's fixed schedule sets the number of steps; otherwise the request or the default.
-        fixed = "sigmas" in recipe or "timesteps" in recipe
-        steps = self._default_steps() if fixed else request.steps or defaults.steps
+        steps = preset.fixed_steps or request.steps or defaults.steps
         cancelled_at = 0
 
         def after_step(step: int) -> bool:
@@ -324,7 +319,7 @@ class VideoGenerator:
             "callback_steps": 1,
             family.fps_param: defaults.fps,
             **family.call_kwargs,
-            **recipe,
+            **dict(preset.call_kwargs),
         }
         if defaults.guidance_2 is not None:
             kwargs["guidance_scale_2"] = defaults.guidance_2

@@ -27,14 +27,20 @@ def load_pipeline(preset: ModelPreset, dtype: torch.dtype) -> Any:
         options["variant"] = preset.variant
     pipeline_class = getattr(diffusers, preset.pipeline_class or "DiffusionPipeline")
     pipe = pipeline_class.from_pretrained(preset.source, **options)
-    if preset.scheduler is not None:
-        scheduler_class, overrides = preset.scheduler
-        pipe.scheduler = getattr(diffusers, scheduler_class).from_config(
-            pipe.scheduler.config, **dict(overrides)
-        )
+    use_preset_scheduler(pipe, preset)
     if preset.loras:
         fuse_loras(pipe, preset.loras)
     return pipe
+
+
+def use_preset_scheduler(pipe: Any, preset: ModelPreset) -> None:
+    """Replace the pipeline's scheduler with the one the preset's recipe names, from the same config."""
+    if preset.scheduler is None:
+        return
+    import diffusers
+
+    scheduler_class, overrides = preset.scheduler
+    pipe.scheduler = getattr(diffusers, scheduler_class).from_config(pipe.scheduler.config, **dict(overrides))
 
 
 def fuse_loras(pipe: Any, loras: tuple[LoraSpec, ...]) -> None:

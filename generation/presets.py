@@ -80,6 +80,13 @@ class ModelPreset:
     # Superseded by a newer model here; kept for servers that like its look (or its memes).
     legacy: bool = False
 
+    @property
+    def fixed_steps(self) -> int | None:
+        """The step count of a distilled model's fixed schedule (its sigmas or timesteps), if it has one."""
+        recipe = dict(self.call_kwargs)
+        schedule = recipe.get("sigmas", recipe.get("timesteps"))
+        return len(schedule) if isinstance(schedule, list) else None
+
 
 @dataclass(frozen=True)
 class RenderOverrides:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from generation.memory import denoisers
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,6 @@ def check_speed_options(options: SpeedOptions) -> None:
         raise ValueError(f"attention backend {options.attention_backend!r} downloads kernels at run time")
     if options.cache not in CACHES:
         raise ValueError(f"unknown cache {options.cache!r}: use {', '.join(CACHES)}")
-
-
-def denoisers(pipe: Any) -> Iterator[Any]:
-    for name in ("transformer", "transformer_2", "unet"):
-        module = getattr(pipe, name, None)
-        if module is not None:
-            yield module
 
 
 def apply_speed_options(
