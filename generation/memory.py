@@ -219,7 +219,8 @@ def resolve_plan(options: MemoryOptions, device: str, footprint: Footprint, clip
     free = free_device_bytes(device)
     if free is None:
         profile = Profile.FULL if options.profile == "auto" else Profile(options.profile)
-        tiling = bool(options.vae_tiling)
+        # Nothing to plan against: an owner who offloads asked to save memory, so decoding tiles too.
+        tiling = options.vae_tiling if options.vae_tiling is not None else profile is not Profile.FULL
         return Plan(profile, tiling, footprint.total, True, "not on a GPU: the machine's memory holds it all")
     return plan(footprint, clip, free, options)
 
