@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.config import TOKEN_ENV, ConfigError, Settings, config_path, discord_token, load_settings
+from bot.logs import configure_logging
 
 NO_TOKEN = f"""\
 {TOKEN_ENV} is not set, so the bot cannot log in to Discord.
@@ -30,11 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.bot.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("discord.gateway", "discord.http"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    configure_logging(settings.bot.log_level)
 
     token = discord_token()
     if args.command != "migrate" and token is None:

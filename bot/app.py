@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -17,17 +19,20 @@ from bot.discord_app.endpoints import point_discord_at
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationCommands
 from bot.discord_app.video_command import VideoCommand
+from bot.faults import first_line, is_store_outage
 from bot.limits import Limits
-from bot.model_catalog import ModelCatalog
+from bot.model_catalog import ModelCatalog, ModelCatalogError
 from bot.store.engine import create_engine
-from bot.store.jobs import JobStore
+from bot.store.jobs import JobStore, LimitPolicy
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
 from bot.store.notify import listen_forever, supports_notify
 from bot.store.workers import WorkerRegistry
-from bot.worker import Worker, WorkerOptions, default_worker_name
+from bot.worker import Retention, Worker, WorkerOptions
+from bot.worker_identity import IdentityInUseError, WorkerIdentity, acquire_identity
 from generation import RenderOverrides, VideoGenerator
 from generation.memory import MemoryOptions
+from generation.presets import ModelPreset
 from generation.provenance import (
     ProvenanceError,
     SigningCredentials,
@@ -40,19 +45,48 @@ log = logging.getLogger(__name__)
 
 # How long a stopping worker may take to hand its job back before the process exits anyway.
 STOP_GRACE_SECONDS = 30.0
+# Longest wait between attempts to reach the database at start.
+MAX_START_BACKOFF = 30.0
 
 
 class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings.database.url)
-        self.store = JobStore(self.engine)
+        self.store = JobStore(self.engine, keep_files=timedelta(hours=settings.retention.files_hours))
         self.registry = WorkerRegistry(self.engine)
         self.moderation = ModerationStore(self.engine)
         self._stop = asyncio.Event()
 
     async def migrate(self) -> None:
         await upgrade_to_head(self.engine)
+
+    async def migrate_when_reachable(self) -> None:
+        """Migrate, waiting for a database that is not up yet (a host booting, a blip) instead of exiting."""
+        await self._when_reachable(self.migrate)
+
+    async def _when_reachable(self, operation: Callable[[], Awaitable[None]]) -> None:
+        """Run a start-up step against the database, waiting out an outage with backoff."""
+        delay = 1.0
+        while True:
+            try:
+                await operation()
+                return
+            except Exception as exc:
+                if not is_store_outage(exc):
+                    raise
+                log.warning("cannot reach the database (%s); trying again in %.0fs", first_line(exc), delay)
+            stop = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait([stop], timeout=delay)
+            if not done:
+                stop.cancel()
+            elif self._stop.is_set():
+                raise ConfigError("stopped before the database could be reached")
+            delay = min(delay * 2, MAX_START_BACKOFF)
+
+    def limit_policy(self) -> LimitPolicy:
+        limits = self.settings.limits
+        return LimitPolicy(Limits(**limits.defaults()), Limits(**limits.caps()))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -89,10 +123,13 @@ class App:
 
     def _catalog(self, generators: dict[str, VideoGenerator]) -> ModelCatalog:
         image_model = self.settings.generation.image_model
-        return ModelCatalog.of(
-            [gen.preset for gen in generators.values()],
-            generators[image_model].model_name if image_model else None,
-        )
+        try:
+            return ModelCatalog.of(
+                [gen.preset for gen in generators.values()],
+                generators[image_model].model_name if image_model else None,
+            )
+        except ModelCatalogError as exc:
+            raise ConfigError(f"generation: {exc}") from None
 
     def _served(self, generators: dict[str, VideoGenerator]) -> list[VideoGenerator]:
         """The models this worker loads: ``[worker] models``, or every enabled one."""
@@ -104,10 +141,22 @@ class App:
             raise ConfigError(f"worker.models names models that are not enabled: {', '.join(unknown)}")
         return [generators[m] for m in wanted]
 
-    def _worker(self, generators: list[VideoGenerator], client: discord.Client) -> Worker:
+    def _identity(self) -> WorkerIdentity:
         w = self.settings.worker
+        try:
+            return acquire_identity(Path(w.clip_dir), w.name)
+        except IdentityInUseError as exc:
+            raise ConfigError(f"worker.name: {exc}") from None
+
+    def _worker(
+        self, generators: list[VideoGenerator], client: discord.Client, identity: WorkerIdentity
+    ) -> Worker:
+        w = self.settings.worker
+        retention = self.settings.retention
         options = WorkerOptions(
-            name=w.name or default_worker_name(),
+            name=identity.name,
+            workspace=identity.workspace,
+            retention=Retention(timedelta(hours=retention.files_hours), retention.prompt_days),
             poll_interval=w.poll_interval,
             lease_seconds=w.lease_seconds,
             max_attempts=w.max_attempts,
@@ -157,7 +206,8 @@ class App:
     async def run_bot(self, token: str) -> None:
         """The gateway client, plus an embedded worker unless ``worker.embedded`` is false."""
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
-        await self.migrate()
+        self._install_signal_handlers()
+        await self.migrate_when_reachable()
         generators = self._generators()
         catalog = self._catalog(generators)
         worker: Worker | None = None
@@ -170,37 +220,70 @@ class App:
             if worker is not None:
                 worker.cancelled(job_id)
 
-        limits = Limits(**self.settings.limits.model_dump())
+        policy = self.limit_policy()
         client = VideoBot(
             [
-                VideoCommand(self.store, self.registry, catalog, limits, wake_worker),
-                ModerationCommands(self.store, self.moderation, limits),
+                VideoCommand(self.store, self.registry, catalog, policy, wake_worker),
+                ModerationCommands(self.store, self.moderation, policy.defaults, policy.caps),
             ],
             JobCommands(self.store, catalog.default, job_cancelled),
             self.settings.discord.command_guilds,
         )
-        if self.settings.worker.embedded:
-            worker = self._worker(self._served(generators), client)
-        self._install_signal_handlers()
-        async with client:
-            await client.login(token)
-            tasks = [asyncio.create_task(client.connect(), name="gateway")]
-            if worker is not None:
-                tasks += self._start_worker(worker)
-            await self._run_until_stopped(tasks, worker, client)
+        identity = self._identity() if self.settings.worker.embedded else None
+        try:
+            own = identity.name if identity is not None else None
+            await self._when_reachable(lambda: self._settle_jobs_of_changed_models(catalog.presets, own))
+            if identity is not None:
+                worker = self._worker(self._served(generators), client, identity)
+            async with client:
+                await client.login(token)
+                tasks = [asyncio.create_task(client.connect(), name="gateway")]
+                if worker is not None:
+                    tasks += self._start_worker(worker)
+                await self._run_until_stopped(tasks, worker, client)
+        finally:
+            if identity is not None:
+                identity.release()
+
+    async def _settle_jobs_of_changed_models(
+        self, presets: Mapping[str, ModelPreset], own_worker: str | None
+    ) -> None:
+        """Jobs recorded under a local model's path (its name before names were made public) move to its
+        name; jobs for a model the owner no longer offers would wait for ever (and count against their
+        members' limits): they end now, and their members are told by the next worker's housekeeping."""
+        for preset in presets.values():
+            if preset.source != preset.name and (
+                moved := await self.store.rename_model(preset.source, preset.name)
+            ):
+                log.info("%d job(s) for %s now go by its name %s", moved, preset.source, preset.name)
+        # This process's own worker is not live yet, whatever its last advertisement says.
+        live = [name for name, _ in await self.registry.live() if name != own_worker]
+        ended = await self.store.disabled_models(frozenset(presets), live)
+        if ended:
+            log.warning(
+                "%d job(s) asked for models no longer enabled (%s); their members will be told",
+                len(ended),
+                ", ".join(sorted({job.model for job in ended})),
+            )
 
     async def run_worker(self, token: str) -> None:
         """A worker alone: claims jobs from the shared database and posts clips over REST."""
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
-        await self.migrate()
+        self._install_signal_handlers()
+        await self.migrate_when_reachable()
         client = discord.Client(
             intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
         )
-        worker = self._worker(self._served(self._generators()), client)
-        self._install_signal_handlers()
-        async with client:
-            await client.login(token)
-            await self._run_until_stopped(self._start_worker(worker), worker, client)
+        generators = self._generators()
+        self._catalog(generators)  # the same names as the bot's, refused the same way when ambiguous
+        identity = self._identity()
+        try:
+            worker = self._worker(self._served(generators), client, identity)
+            async with client:
+                await client.login(token)
+                await self._run_until_stopped(self._start_worker(worker), worker, client)
+        finally:
+            identity.release()
 
     async def _run_until_stopped(
         self, tasks: list[asyncio.Task[None]], worker: Worker | None, client: discord.Client

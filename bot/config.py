@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "VIDEOBOT_"
+LIMIT_NAMES = ("max_pending", "per_hour", "per_day", "guild_per_day")
 CONFIG_ENV = "VIDEOBOT_CONFIG"
 TOKEN_ENV = "DISCORD_TOKEN"
 DEFAULT_CONFIG = Path("config.toml")
@@ -118,12 +119,43 @@ class ProvenanceSettings(_Section):
 
 
 class LimitSettings(_Section):
-    """Defaults; moderators override them per server, role and member. 0 means no limit."""
+    """Defaults; moderators override them per server, role and member. 0 means no limit.
+
+    The ``cap_*`` keys are the owner's ceilings: no moderator's override goes above them (0: no ceiling).
+    """
 
     max_pending: int = Field(default=2, ge=0)
     per_hour: int = Field(default=10, ge=0)
     per_day: int = Field(default=50, ge=0)
     guild_per_day: int = Field(default=500, ge=0)
+    cap_max_pending: int = Field(default=10, ge=0)
+    cap_per_hour: int = Field(default=60, ge=0)
+    cap_per_day: int = Field(default=300, ge=0)
+    cap_guild_per_day: int = Field(default=0, ge=0)
+
+    def defaults(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in LIMIT_NAMES}
+
+    def caps(self) -> dict[str, int]:
+        return {name: getattr(self, f"cap_{name}") for name in LIMIT_NAMES}
+
+    @model_validator(mode="after")
+    def _defaults_within_caps(self) -> LimitSettings:
+        for name in LIMIT_NAMES:
+            value, cap = getattr(self, name), getattr(self, f"cap_{name}")
+            if cap and (value == 0 or value > cap):
+                raise ValueError(f"{name} ({value or 'no limit'}) is above cap_{name} ({cap})")
+        return self
+
+
+class RetentionSettings(_Section):
+    """How long the bot keeps what members gave it."""
+
+    # Prompts and negative prompts of finished jobs are erased after this many days.
+    prompt_days: int = Field(default=30, ge=1, le=3650)
+    # Images members attached and clip files are kept this many hours after their job ends (0: deleted as
+    # it ends).
+    files_hours: float = Field(default=0, ge=0, le=24 * 365)
 
 
 class BotSettings(_Section):
@@ -142,6 +174,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

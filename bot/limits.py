@@ -27,6 +27,10 @@ class Limits:
     guild_per_day: int
 
 
+# Caps of 0: the owner sets no ceiling on what moderators choose.
+NO_CAPS = Limits(0, 0, 0, 0)
+
+
 @dataclass(frozen=True)
 class LimitLayer:
     """One layer of overrides; None inherits from the layer below."""
@@ -38,6 +42,18 @@ class LimitLayer:
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
+
+
+def capped(limits: Limits, caps: Limits) -> Limits:
+    """``limits`` within the owner's ``caps``. A cap above 0 bounds its limit, "no limit" (0) included;
+    a cap of 0 sets no ceiling."""
+
+    def bound(limit: int, cap: int) -> int:
+        if cap <= 0:
+            return limit
+        return cap if limit <= 0 else min(limit, cap)
+
+    return Limits(*(bound(getattr(limits, f.name), getattr(caps, f.name)) for f in fields(Limits)))
 
 
 def most_generous(values: Sequence[int]) -> int:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generation.presets import ModelPreset, takes_image
+from generation.presets import SIDECAR_NAME, ModelPreset, takes_image
 
 
 class ModelChoiceError(ValueError):
     """A polite explanation of why that model cannot make this clip."""
+
+
+class ModelCatalogError(ValueError):
+    """The owner's list of models cannot be offered as it is; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,11 @@ class ModelCatalog:
     @classmethod
     def of(cls, presets: Sequence[ModelPreset], image_model: str | None) -> ModelCatalog:
         """``presets[0]`` is the default model; ``image_model`` names the one for images, if set."""
-        by_name = {p.name: p for p in presets}
+        by_name: dict[str, ModelPreset] = {}
+        for preset in presets:
+            if (same := by_name.get(preset.name)) is not None:
+                raise ModelCatalogError(_same_name(same, preset))
+            by_name[preset.name] = preset
         default = presets[0].name
         if image_model is None and takes_image(presets[0]):
             image_model = default
@@ -67,3 +75,13 @@ class ModelCatalog:
         if not with_image and preset.family.needs_image:
             raise ModelChoiceError(f"{requested} makes clips from an image: attach one.")
         return requested
+
+
+def _same_name(first: ModelPreset, second: ModelPreset) -> str:
+    """Members pick models by name, so two enabled models cannot share one."""
+    if first.source == second.source:
+        return f"the model {first.name!r} ({first.source}) is enabled twice: list it once"
+    return (
+        f"two enabled models are both called {first.name!r}: {first.source} and {second.source}. "
+        f'Members pick models by name: give one a "name" in its {SIDECAR_NAME}, or rename its directory'
+    )

@@ -6,6 +6,7 @@ A model reference is a preset name, a local diffusers directory, or a Hugging Fa
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,9 @@ from generation.families import (
 )
 
 # A local model directory may carry its own defaults in this file (``python -m generation make-tiny``
-# writes one); keys are those of RenderDefaults plus "family".
+# writes one); keys are those of RenderDefaults plus "family" and "name" (what members see the model as).
 SIDECAR_NAME = "videobot.json"
+MAX_NAME = 100  # Discord's longest choice value: members pick models by name
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,7 @@ def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:
             data = json.loads(sidecar.read_text())
         except ValueError as exc:
             raise ModelResolutionError(f"{sidecar} is not valid JSON: {exc}") from exc
+    name = _public_name(path, data.pop("name", None), sidecar)
     # The directory's own word on its family wins: some families share a pipeline class.
     named = data.pop("family", None)
     family = FAMILIES.get(str(named)) if named is not None else family_for_pipeline_class(class_name)
@@ -409,12 +412,28 @@ def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:
     except TypeError as exc:
         raise ModelResolutionError(f"{sidecar} is not valid: {exc}") from exc
     return ModelPreset(
-        name=str(path),
+        name=name,
         source=str(path),
         family=family,
         defaults=overrides.apply(defaults),
         pipeline_class=class_name,
     )
+
+
+def _public_name(path: Path, named: object, sidecar: Path) -> str:
+    """What members, clip cards and clip metadata call a local model: never its path, which is the
+    owner's business. The sidecar's "name", else the directory's own name."""
+    if named is None:
+        name = Path(os.path.abspath(path)).name or "local-model"
+    elif isinstance(named, str) and named.strip() and not {"/", "\\"} & set(named):
+        name = named.strip()
+    else:
+        raise ModelResolutionError(f'{sidecar}: "name" must be a short name, not a path: {named!r}')
+    if len(name) > MAX_NAME:
+        raise ModelResolutionError(
+            f'{name!r} is longer than Discord\'s {MAX_NAME} characters: give a shorter "name" in {sidecar}'
+        )
+    return name
 
 
 _UNKNOWN = Family(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
+from bot.discord_app.command_errors import GENERIC, explain
 from bot.discord_app.job_commands import CancelButton, JobCommands
 
 
@@ -17,6 +18,28 @@ class CommandSet(Protocol):
 
 
 log = logging.getLogger(__name__)
+
+
+def _guild_only(command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu) -> bool:
+    """Whether Discord is told to offer the command in servers only (a subcommand: its top group)."""
+    root = getattr(command, "root_parent", None) or command
+    contexts = root.allowed_contexts
+    if contexts is not None:
+        return not (contexts.dm_channel or contexts.private_channel)
+    return bool(root.guild_only)
+
+
+class VideoBotTree(app_commands.CommandTree[discord.Client]):
+    """Refuses a server-only command used outside a server before it runs: Discord hides such commands
+    there, but a stale client or a Discord-compatible server may send one anyway."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        command = interaction.command
+        if interaction.guild_id is not None or command is None or not _guild_only(command):
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            return False  # there is no one to tell: suggestions are not messages
+        raise app_commands.NoPrivateMessage()
 
 
 class VideoBot(discord.Client):
@@ -31,7 +54,7 @@ class VideoBot(discord.Client):
             allowed_mentions=discord.AllowedMentions.none(),
             chunk_guilds_at_startup=False,
         )
-        self.tree = app_commands.CommandTree(self)
+        self.tree = VideoBotTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self._command_guilds = [discord.Object(g) for g in command_guilds]
         for command_set in (*command_sets, job_commands):
@@ -59,8 +82,14 @@ class VideoBot(discord.Client):
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        log.exception("command %s failed", interaction.command and interaction.command.name, exc_info=error)
-        message = "Sorry, something went wrong on my side. Please try again in a moment."
+        # Names and ids only: an interaction's token and a member's prompt stay out of the log.
+        name = interaction.command.qualified_name if interaction.command else "(unknown)"
+        message = explain(error)
+        if message is None:
+            log.error("command %s failed in guild %s", name, interaction.guild_id, exc_info=error)
+            message = GENERIC
+        else:
+            log.warning("command %s in guild %s: %s", name, interaction.guild_id, _kind(error))
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(message, ephemeral=True)
@@ -68,3 +97,10 @@ class VideoBot(discord.Client):
                 await interaction.response.send_message(message, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not tell the user about the error")
+
+
+def _kind(error: app_commands.AppCommandError) -> str:
+    """The error's type, and its cause's for a failed command; not their messages, which may quote input."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        return f"{type(error).__name__} ({type(error.original).__name__})"
+    return type(error).__name__

@@ -1,15 +1,18 @@
-"""Posting finished clips and failures back to Discord, and keeping the status message current.
+"""Posting finished clips and failure notices back to Discord, and keeping the status message current.
 
-Clips go to the channel as ordinary bot messages, which, unlike interaction follow-ups, do not depend on
-the interaction token's 15 minutes. The status message (the ``/video`` reply) is edited through the
-token only while it is still valid.
+Each post tries, in order: the job's channel (an ordinary bot message, a reply to the status message,
+which does not depend on the interaction token's 15 minutes); then an interaction follow-up, which Discord
+accepts even where the bot lost its channel permissions, while the token lasts; then a direct message to
+the member. A route that is closed for good (no permission, no channel, no DMs) passes to the next; a
+Discord outage (server errors, timeouts) is reported as such for the worker to wait out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,16 +21,26 @@ import discord
 
 from bot.discord_app import status
 from bot.discord_app.safe_text import only_user, quote_user_text
-from bot.discord_app.status_message import edit_status
+from bot.discord_app.status_message import edit_status, token_valid
+from bot.faults import first_line
 from bot.store.jobs import JobRecord
-from bot.worker import DeliveryError
+from bot.worker import DeliveryError, DeliveryUnavailableError, Posted
 from generation import EncodedClip
 
 log = logging.getLogger(__name__)
 
-SEND_ATTEMPTS = 4
+# Attempts per route on a server error; the worker waits out longer outages itself (discord.py also
+# retries 5xx a few times inside each attempt).
+SEND_ATTEMPTS = 2
+# How far before the recorded start of posting to look for a post that a crash left unrecorded.
+LOOKBACK = timedelta(minutes=1)
 
 _MessageBuilder = Callable[[], dict[str, Any]]
+_Route = Callable[[JobRecord, _MessageBuilder, bool], Awaitable[discord.Message]]
+
+
+class _RouteClosedError(Exception):
+    """This route will not carry the message; the next one may."""
 
 
 def clip_title(job_id: int) -> str:
@@ -40,26 +53,21 @@ class DiscordDelivery:
         self._client = client
         self._retry_base_delay = retry_base_delay
 
+    # -- status message -------------------------------------------------------------------------------
     async def started(self, job: JobRecord) -> None:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
     async def progress(self, job: JobRecord, step: int, steps: int) -> None:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts, step, steps))
 
-    async def find_posted(self, job: JobRecord) -> int | None:
-        """Look in the channel for this job's clip, posted by an attempt that crashed before recording it."""
-        if job.delivery_started_at is None or self._client.user is None:
-            return None
-        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        since = discord.Object(discord.utils.time_snowflake(job.delivery_started_at - timedelta(minutes=1)))
-        async for message in channel.history(after=since, limit=200, oldest_first=True):
-            if message.author.id == self._client.user.id and any(
-                e.title == clip_title(job.id) for e in message.embeds
-            ):
-                return message.id
-        return None
+    async def requeued(self, job: JobRecord, reason: str) -> None:
+        await edit_status(self._client, job, status.requeued(job.id, reason))
 
-    async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> int:
+    async def delivered(self, job: JobRecord, posted: Posted) -> None:
+        await edit_status(self._client, job, status.delivered(job.id, posted.jump_url), view=None)
+
+    # -- posting --------------------------------------------------------------------------------------
+    async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> Posted:
         embed = discord.Embed(title=clip_title(job.id), description=quote_user_text(job.prompt))
         if job.negative_prompt:
             embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
@@ -73,49 +81,165 @@ class DiscordDelivery:
         credentials = " · signed with Content Credentials (C2PA)" if clip.signed else ""
         embed.set_footer(text=f"AI-generated video{credentials}")
 
-        message = await self._send(
-            job,
-            lambda: {
+        def build() -> dict[str, Any]:
+            # discord.py consumes a File when it sends it: build the message afresh on every attempt.
+            return {
                 "content": f"<@{job.user_id}> your clip is ready.",
                 "embed": embed,
                 "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
-                # Discord returns the first message instead of a second one if a retry repeats the nonce.
-                "nonce": f"videobot-job-{job.id}",
-            },
-        )
-        await edit_status(self._client, job, status.delivered(job.id, message.jump_url), view=None)
-        return message.id
+            }
+
+        message, via = await self._post(job, build, private=False)
+        return Posted(message.channel.id, message.id, message.jump_url, via)
+
+    async def find_posted(self, job: JobRecord) -> Posted | None:
+        """Look for this job's clip, posted by an attempt that crashed before recording it: in the channel
+        (where follow-ups land too), then in the member's direct messages."""
+        if job.delivery_started_at is None or self._client.user is None:
+            return None
+        since = discord.Object(discord.utils.time_snowflake(job.delivery_started_at - LOOKBACK))
+        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            found = await self._find_in(channel, job, since, "channel")
+        except (discord.Forbidden, discord.NotFound):
+            # The channel is gone, or the bot may not read it: a follow-up there cannot be checked.
+            found = None
+        if found is not None:
+            return found
+        try:
+            dm = await self._client.create_dm(discord.Object(job.user_id))
+            return await self._find_in(dm, job, since, "dm")
+        except (discord.Forbidden, discord.NotFound):
+            return None
+
+    async def _find_in(
+        self, channel: discord.abc.Messageable, job: JobRecord, since: discord.Object, via: str
+    ) -> Posted | None:
+        assert self._client.user is not None
+        # Every message since posting began: a busy channel may have had many since.
+        async for message in channel.history(after=since, limit=None, oldest_first=True):
+            if (
+                message.author.id == self._client.user.id
+                and message.attachments
+                and any(e.title == clip_title(job.id) for e in message.embeds)
+            ):
+                # A follow-up lands in the channel too; it is an application's webhook message.
+                kind = "followup" if via == "channel" and message.webhook_id else via
+                return Posted(message.channel.id, message.id, message.jump_url, kind)
+        return None
+
+    async def retract(self, job: JobRecord, posted: Posted) -> None:
+        """Delete a posted clip: a follow-up through the interaction (the bot may have lost the channel),
+        anything else as the bot's own message."""
+        with contextlib.suppress(discord.NotFound):
+            if posted.via == "followup" and token_valid(job):
+                await self._webhook(job).delete_message(posted.message_id)
+                return
+            channel = self._client.get_partial_messageable(posted.channel_id)
+            await channel.get_partial_message(posted.message_id).delete()
 
     async def failed(self, job: JobRecord, reason: str) -> None:
-        await self._send(
-            job, lambda: {"content": f"<@{job.user_id}> sorry, your clip (job #{job.id}) failed: {reason}"}
-        )
-        await edit_status(self._client, job, status.failed(job.id, reason), view=None)
+        shown = await edit_status(self._client, job, status.failed(job.id, reason), view=None)
 
-    async def _send(self, job: JobRecord, build: _MessageBuilder) -> discord.Message:
+        def build() -> dict[str, Any]:
+            return {"content": f"<@{job.user_id}> sorry, your clip (job #{job.id}) failed: {reason}"}
+
+        try:
+            await self._post(job, build, private=True)
+        except (DeliveryError, DeliveryUnavailableError) as exc:
+            if not shown:
+                raise
+            log.info("job %d: failure shown on its status message only (%s)", job.id, exc)
+
+    async def _post(
+        self, job: JobRecord, build: _MessageBuilder, private: bool
+    ) -> tuple[discord.Message, str]:
+        """The message, posted by the first route that carries it, and that route's name; why none did,
+        otherwise."""
+        closed: list[str] = []
+        routes: tuple[tuple[str, _Route], ...] = (
+            ("channel", self._in_channel),
+            ("followup", self._as_followup),
+            ("dm", self._by_direct_message),
+        )
+        for via, route in routes:
+            try:
+                return await route(job, build, private), via
+            except _RouteClosedError as exc:
+                closed.append(str(exc))
+        raise DeliveryError("; ".join(closed))
+
+    async def _in_channel(self, job: JobRecord, build: _MessageBuilder, private: bool) -> discord.Message:
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        extra: dict[str, Any] = {"allowed_mentions": only_user(job.user_id)}
+        extra: dict[str, Any] = {
+            "allowed_mentions": only_user(job.user_id),
+            # Discord answers a repeated nonce with the message it already made, not a second one.
+            "nonce": f"videobot-{'n' if private else 'c'}{job.id}",
+        }
         if job.status_message_id:
             # Reply to the status message, so the clip sits under the request it answers.
             extra["reference"] = discord.MessageReference(
                 message_id=job.status_message_id, channel_id=job.channel_id, fail_if_not_exists=False
             )
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        # The nonce makes a repeat safe, so a server error is tried again here at once.
+        return await self._send(
+            job, lambda: channel.send(**build(), **extra), "in the channel", attempts=SEND_ATTEMPTS
+        )
+
+    async def _as_followup(self, job: JobRecord, build: _MessageBuilder, private: bool) -> discord.Message:
+        if not token_valid(job):
+            raise _RouteClosedError("the command's reply window has closed")
+        webhook = self._webhook(job)
+        return await self._send(
+            job,
+            lambda: webhook.send(
+                **build(), wait=True, ephemeral=private, allowed_mentions=only_user(job.user_id)
+            ),
+            "as a reply to the command",
+        )
+
+    async def _by_direct_message(
+        self, job: JobRecord, build: _MessageBuilder, private: bool
+    ) -> discord.Message:
+        async def send() -> discord.Message:
+            dm = await self._client.create_dm(discord.Object(job.user_id))
+            message = build()
+            message["content"] = f"From <#{job.channel_id}>: {message['content']}"
+            return await dm.send(**message, allowed_mentions=discord.AllowedMentions.none())
+
+        return await self._send(job, send, "by direct message")
+
+    def _webhook(self, job: JobRecord) -> discord.Webhook:
+        assert job.interaction_token is not None
+        webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self._client)
+        # An interaction's webhook is the application's own, the kind that may send private messages.
+        webhook.type = discord.WebhookType.application
+        return webhook
+
+    async def _send(
+        self,
+        job: JobRecord,
+        send: Callable[[], Awaitable[discord.Message]],
+        where: str,
+        attempts: int = 1,
+    ) -> discord.Message:
+        """Send once (follow-ups and DMs carry no nonce: the worker looks for a lost post before it tries
+        again), or ``attempts`` times where a repeat is safe."""
+        for attempt in range(1, attempts + 1):
             try:
-                # discord.py consumes a File when it sends it: build the message afresh on every attempt.
-                return await channel.send(**build(), **extra)
+                return await send()
             except discord.Forbidden as exc:
-                raise DeliveryError(
-                    "I am missing permission to post or attach files in that channel"
-                ) from exc
+                raise _RouteClosedError(f"I am not allowed to post {where}") from exc
             except discord.NotFound as exc:
-                raise DeliveryError("the channel no longer exists") from exc
-            except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
-                if attempt == SEND_ATTEMPTS:
-                    raise DeliveryError("Discord did not accept the upload") from exc
+                raise _RouteClosedError(f"I found nowhere to post {where}") from exc
+            except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                if attempt == attempts:
+                    raise DeliveryUnavailableError(f"Discord did not accept it ({first_line(exc)})") from exc
                 delay = self._retry_base_delay * 2 ** (attempt - 1)
-                log.warning("job %d: posting failed (%s); retrying in %.0fs", job.id, exc, delay)
+                log.warning(
+                    "job %d: posting %s failed (%s); retrying in %.0fs", job.id, where, first_line(exc), delay
+                )
                 await asyncio.sleep(delay)
             except discord.HTTPException as exc:
-                raise DeliveryError(f"Discord refused the message ({exc.status})") from exc
+                raise _RouteClosedError(f"Discord refused it {where} (HTTP {exc.status})") from exc
         raise AssertionError("unreachable")

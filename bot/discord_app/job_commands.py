@@ -102,6 +102,9 @@ class JobCommands:
         text = {
             CancelOutcome.CANCELLED_QUEUED: f"Cancelled job #{job_id}.",
             CancelOutcome.CANCELLED_RUNNING: f"Stopping job #{job_id}; it will not be posted.",
+            CancelOutcome.CANCELLED_POSTING: (
+                f"Job #{job_id} was being posted; the clip will be removed as soon as it lands."
+            ),
             CancelOutcome.NOT_FOUND: f"There is no job #{job_id} in this server.",
             CancelOutcome.NOT_YOURS: (
                 f"Job #{job_id} is not yours. "
@@ -109,7 +112,11 @@ class JobCommands:
             ),
             CancelOutcome.ALREADY_FINISHED: f"Job #{job_id} has already finished.",
         }[result.outcome]
-        cancelled = result.outcome in (CancelOutcome.CANCELLED_QUEUED, CancelOutcome.CANCELLED_RUNNING)
+        cancelled = result.outcome in (
+            CancelOutcome.CANCELLED_QUEUED,
+            CancelOutcome.CANCELLED_RUNNING,
+            CancelOutcome.CANCELLED_POSTING,
+        )
         if result.outcome is CancelOutcome.CANCELLED_RUNNING:
             self._on_cancelled(job_id)
         if cancelled and from_button:

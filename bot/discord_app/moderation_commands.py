@@ -14,14 +14,25 @@ from bot.discord_app import status
 from bot.discord_app.job_commands import is_moderator
 from bot.discord_app.safe_text import quote_user_text
 from bot.discord_app.status_message import edit_status
-from bot.limits import LimitLayer, Limits
+from bot.limits import NO_CAPS, LimitLayer, Limits, capped
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.moderation import ModerationStore
 
 Count = app_commands.Range[int, 0, 10_000]
+# Anyone with an account: a member, or someone who has left the server (whom Discord sends as a user).
+# Only a member has roles.
+Someone = discord.Member | discord.User
+
+# How each limit is called in replies, and the option that sets it.
+_LABELS = {
+    "max_pending": ("pending at once", "max_pending"),
+    "per_hour": ("per hour", "per_hour"),
+    "per_day": ("per day", "per_day"),
+    "guild_per_day": ("server per day", "server_per_day"),
+}
 
 
-def _target(user: discord.abc.User | None, role: discord.Role | None) -> tuple[str, int, str]:
+def _target(user: Someone | None, role: discord.Role | None) -> tuple[str, int, str]:
     """(scope, id, label); labels render as mentions, which ping no one (the client allows none)."""
     if user is not None:
         return "user", user.id, f"<@{user.id}>"
@@ -30,7 +41,7 @@ def _target(user: discord.abc.User | None, role: discord.Role | None) -> tuple[s
     return "guild", 0, "the server default"
 
 
-def _audit_target(user: discord.abc.User | None, role: discord.Role | None) -> tuple[int | None, str]:
+def _audit_target(user: Someone | None, role: discord.Role | None) -> tuple[int | None, str]:
     """How an audit entry names the target: the member's id, or a plain-words label."""
     if user is not None:
         return user.id, ""
@@ -41,17 +52,41 @@ def _describe(limits: Limits | LimitLayer) -> str:
     def show(value: int | None) -> str:
         return "inherited" if value is None else ("no limit" if value == 0 else str(value))
 
-    return (
-        f"pending at once: {show(limits.max_pending)}, per hour: {show(limits.per_hour)}, "
-        f"per day: {show(limits.per_day)}, server per day: {show(limits.guild_per_day)}"
-    )
+    return ", ".join(f"{label}: {show(getattr(limits, name))}" for name, (label, _) in _LABELS.items())
+
+
+def _describe_caps(caps: Limits) -> str:
+    capped_ones = [
+        f"{label}: {cap}" for name, (label, _) in _LABELS.items() if (cap := getattr(caps, name)) > 0
+    ]
+    if not capped_ones:
+        return "The bot's owner has set no caps."
+    return "Caps set by the bot's owner, which no setting here can exceed: " + ", ".join(capped_ones) + "."
+
+
+def _above_caps(layer: LimitLayer, caps: Limits) -> str | None:
+    """Why ``layer`` asks for more than the owner allows, or None if it stays within the caps."""
+    reasons = []
+    for name, (_, option) in _LABELS.items():
+        value, cap = getattr(layer, name), getattr(caps, name)
+        if value is None or cap <= 0 or 0 < value <= cap:
+            continue
+        if value == 0:
+            why = f"`{option}:0` means no limit, which the bot owner's cap of {cap} does not allow"
+        else:
+            why = f"`{option}:{value}` is above the bot owner's cap of {cap}"
+        reasons.append(f"{why}: choose from 1 to {cap}.")
+    return "\n".join(reasons) or None
 
 
 class ModerationCommands:
-    def __init__(self, jobs: JobStore, moderation: ModerationStore, defaults: Limits) -> None:
+    def __init__(
+        self, jobs: JobStore, moderation: ModerationStore, defaults: Limits, caps: Limits | None = None
+    ) -> None:
         self._jobs = jobs
         self._moderation = moderation
         self._defaults = defaults
+        self._caps = caps or NO_CAPS  # the owner's ceiling for each limit set here (0: none)
 
     def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
         group = app_commands.Group(
@@ -68,7 +103,7 @@ class ModerationCommands:
         @limits.command(name="show", description="Show the limits of a member, a role, or the server")
         async def limits_show(
             interaction: discord.Interaction,
-            user: discord.Member | None = None,
+            user: Someone | None = None,
             role: discord.Role | None = None,
         ) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:
@@ -79,7 +114,7 @@ class ModerationCommands:
         @app_commands.describe(max_pending="Jobs queued or rendering at once (0: no limit)")
         async def limits_set(
             interaction: discord.Interaction,
-            user: discord.Member | None = None,
+            user: Someone | None = None,
             role: discord.Role | None = None,
             max_pending: Count | None = None,
             per_hour: Count | None = None,
@@ -94,7 +129,7 @@ class ModerationCommands:
         @limits.command(name="reset", description="Remove the limits set for a member, a role, or the server")
         async def limits_reset(
             interaction: discord.Interaction,
-            user: discord.Member | None = None,
+            user: Someone | None = None,
             role: discord.Role | None = None,
         ) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:
@@ -111,9 +146,7 @@ class ModerationCommands:
             )
 
         @group.command(name="ban", description="Stop a member from using /video in this server")
-        async def ban(
-            interaction: discord.Interaction, user: discord.Member, reason: str | None = None
-        ) -> None:
+        async def ban(interaction: discord.Interaction, user: Someone, reason: str | None = None) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
             reason = reason[:300] if reason else None
@@ -126,7 +159,7 @@ class ModerationCommands:
             await self._mark_cancelled(interaction, purged)
 
         @group.command(name="unban", description="Let a member use /video again")
-        async def unban(interaction: discord.Interaction, user: discord.Member) -> None:
+        async def unban(interaction: discord.Interaction, user: Someone) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
             removed = await self._moderation.unban(guild_id, user.id, interaction.user.id)
@@ -137,7 +170,7 @@ class ModerationCommands:
         @group.command(
             name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
         )
-        async def purge(interaction: discord.Interaction, user: discord.Member | None = None) -> None:
+        async def purge(interaction: discord.Interaction, user: Someone | None = None) -> None:
             if (guild_id := await self._guild_or_deny(interaction)) is None:
                 return
             purged = await self._jobs.purge(guild_id, user.id if user else None)
@@ -233,13 +266,16 @@ class ModerationCommands:
         self,
         interaction: discord.Interaction,
         guild_id: int,
-        user: discord.Member | None,
+        user: Someone | None,
         role: discord.Role | None,
     ) -> None:
+        caps = _describe_caps(self._caps)
         if user is not None:
-            roles = [r.id for r in user.roles]
+            # Someone who has left the server has no roles here any more.
+            roles = [r.id for r in user.roles] if isinstance(user, discord.Member) else []
             effective = await self._jobs.effective_limits(guild_id, user.id, roles, self._defaults)
-            await self._reply(interaction, f"<@{user.id}> gets {_describe(effective)}.")
+            effective = capped(effective, self._caps)
+            await self._reply(interaction, f"<@{user.id}> gets {_describe(effective)}.\n{caps}")
             return
         scope, target, label = _target(None, role)
         overrides = {(s, t): layer for s, t, layer in await self._jobs.limit_overrides(guild_id)}
@@ -248,13 +284,13 @@ class ModerationCommands:
         text += f"{label.capitalize() if scope == 'guild' else label}: " + (
             _describe(own) + "." if own else "nothing set (inherits)."
         )
-        await self._reply(interaction, text)
+        await self._reply(interaction, f"{text}\n{caps}")
 
     async def set_limits(
         self,
         interaction: discord.Interaction,
         guild_id: int,
-        user: discord.Member | None,
+        user: Someone | None,
         role: discord.Role | None,
         layer: LimitLayer,
     ) -> None:
@@ -269,6 +305,9 @@ class ModerationCommands:
             await self._reply(
                 interaction, "`server_per_day` is the whole server's total: set it without a member or role."
             )
+            return
+        if (refusal := _above_caps(layer, self._caps)) is not None:
+            await self._reply(interaction, refusal)
             return
         result = await self._jobs.set_limits(guild_id, scope, target, layer)
         target_user, words = _audit_target(user, role)

@@ -18,6 +18,10 @@ def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0) -> str:
     return f"🎬 Job #{job_id} is rendering{retry}…"
 
 
+def requeued(job_id: int, reason: str) -> str:
+    return f"⏳ Job #{job_id} is back in the queue ({reason}); it will be tried again shortly."
+
+
 def delivered(job_id: int, jump_url: str) -> str:
     return f"✅ Job #{job_id} is done: {jump_url}"
 

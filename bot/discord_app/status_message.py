@@ -1,35 +1,69 @@
-"""Editing a job's status message (the ``/video`` reply) through its interaction token.
+"""Editing a job's status message (the ``/video`` reply), so that it always reaches a final state.
 
-Discord keeps the token valid for 15 minutes; after that the clip and any failure notice still arrive as
-channel messages, and the status message simply stays as it was.
+While Discord keeps the interaction token valid (15 minutes) the edit goes through it, and works even
+where the bot lost its channel permissions; after that, through the channel, as an edit of the bot's own
+message. A status message whose id was never stored (a crash right after queuing) is the interaction's
+original response, reachable through the token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import discord
 
-from bot.store.jobs import JobRecord, utcnow
+from bot.faults import first_line
+from bot.store.base import utcnow
+from bot.store.jobs import TOKEN_LIFETIME, JobRecord
 
 log = logging.getLogger(__name__)
 
-TOKEN_LIFETIME = timedelta(minutes=14)
+# A minute short of Discord's 15, so that an edit is not sent with a token about to lapse.
+TOKEN_USABLE_FOR = TOKEN_LIFETIME - timedelta(minutes=1)
 _KEEP = object()
+EDIT_ATTEMPTS = 3
 
 
-async def edit_status(client: discord.Client, job: JobRecord, text: str, view: Any = _KEEP) -> None:
-    """Set the status text; ``view=None`` removes the Cancel button, leaving it out keeps it."""
-    if not job.status_message_id or not job.interaction_token:
-        return
-    if utcnow() - job.created_at > TOKEN_LIFETIME:
-        return
-    webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=client)
+def token_valid(job: JobRecord) -> bool:
+    return bool(job.interaction_token) and utcnow() - job.created_at < TOKEN_USABLE_FOR
+
+
+async def edit_status(client: discord.Client, job: JobRecord, text: str, view: Any = _KEEP) -> bool:
+    """Set the status text; ``view=None`` removes the Cancel button, leaving it out keeps it. True when
+    the message shows it."""
     extra: dict[str, Any] = {} if view is _KEEP else {"view": view}
-    try:
-        await webhook.edit_message(job.status_message_id, content=text, **extra)
-    except (discord.HTTPException, aiohttp.ClientError) as exc:
-        log.info("job %d: status message not updated: %s", job.id, exc)
+    if token_valid(job):
+        assert job.interaction_token is not None
+        webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=client)
+        message_id = job.status_message_id or cast(int, "@original")
+        if await _edit(
+            job, "through the interaction", lambda: webhook.edit_message(message_id, content=text, **extra)
+        ):
+            return True
+    if job.status_message_id:
+        message = client.get_partial_messageable(job.channel_id, guild_id=job.guild_id).get_partial_message(
+            job.status_message_id
+        )
+        return await _edit(job, "in the channel", lambda: message.edit(content=text, **extra))
+    return False
+
+
+async def _edit(job: JobRecord, where: str, edit: Callable[[], Awaitable[object]]) -> bool:
+    """One way of editing, tried again through a passing Discord error (not through a refusal)."""
+    for attempt in range(1, EDIT_ATTEMPTS + 1):
+        try:
+            await edit()
+            return True
+        except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("job %d: status not updated %s (%s)", job.id, where, first_line(exc))
+            if attempt < EDIT_ATTEMPTS:
+                await asyncio.sleep(attempt)
+        except discord.HTTPException as exc:
+            log.info("job %d: status not updated %s (%s)", job.id, where, first_line(exc))
+            return False
+    return False

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from bot.discord_app import status
 from bot.discord_app.job_commands import cancel_view
 from bot.discord_app.refusals import describe
-from bot.limits import Limits, Refusal
+from bot.faults import first_line
+from bot.limits import Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
-from bot.store.jobs import JobStore, NewJob
+from bot.store.jobs import JobStore, LimitPolicy, NewJob, Submitted
 from bot.store.workers import WorkerRegistry
 from bot.video_request import (
     ASPECTS,
@@ -40,7 +47,7 @@ class VideoCommand:
         store: JobStore,
         registry: WorkerRegistry,
         catalog: ModelCatalog,
-        limits: Limits,
+        limits: LimitPolicy,
         on_submitted: Callable[[], None],
     ) -> None:
         self._store = store
@@ -48,6 +55,9 @@ class VideoCommand:
         self._catalog = catalog
         self._limits = limits
         self._on_submitted = on_submitted
+        # Images are decoded one at a time on one thread: bounded memory, and one allocator arena.
+        self._decoding = asyncio.Semaphore(1)
+        self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-decoder")
 
     def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
         @tree.command(name="video", description="Turn a prompt into a short AI-generated video clip")
@@ -115,6 +125,8 @@ class VideoCommand:
         sound: bool | None = None,
         fps: int | None = None,
     ) -> None:
+        """Cheap checks first (what was typed, the model, the bot's permissions, bans, blocked terms and
+        limits); only then the costly ones (downloading and decoding an image)."""
         if interaction.guild_id is None or interaction.channel_id is None:
             await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
             return
@@ -128,44 +140,38 @@ class VideoCommand:
         except ModelChoiceError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        problem = self._image_problem(image)
+        problem = missing_permissions(interaction.app_permissions) or self._image_problem(image)
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
-        image_png = None
-        if image is not None:
-            try:
-                image_png = await asyncio.to_thread(first_frame_png, await image.read())
-            except (ImageRejectedError, discord.HTTPException) as exc:
-                reason = (
-                    str(exc) if isinstance(exc, ImageRejectedError) else "The image could not be downloaded."
-                )
-                await self._refuse_privately(interaction, f"{reason} Nothing was queued.")
-                return
+        new = NewJob(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            application_id=interaction.application_id,
+            interaction_id=interaction.id,
+            interaction_token=interaction.token,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            seed=request.seed,
+            model=chosen,
+            max_bytes=interaction.filesize_limit,
+            options=request.options(),
+        )
+        role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
         try:
-            submitted = await self._store.submit(
-                NewJob(
-                    guild_id=interaction.guild_id,
-                    channel_id=interaction.channel_id,
-                    user_id=interaction.user.id,
-                    application_id=interaction.application_id,
-                    interaction_id=interaction.id,
-                    interaction_token=interaction.token,
-                    prompt=request.prompt,
-                    negative_prompt=request.negative_prompt,
-                    seed=request.seed,
-                    model=chosen,
-                    max_bytes=interaction.filesize_limit,
-                    options={**request.options(), **({"image": True} if image_png is not None else {})},
-                    image_png=image_png,
-                ),
-                defaults=self._limits,
-                role_ids=[role.id for role in getattr(interaction.user, "roles", [])],
-            )
-        except Exception:
-            log.exception("could not queue interaction %s", interaction.id)
+            refusal = await self._store.admission(new, self._limits, role_ids) if image else None
+            if refusal is None and image is not None:
+                png = await self._first_frame(image)
+                new = replace(new, options={**new.options, "image": True}, image_png=png)
+            submitted = refusal or await self._store.submit(new, self._limits, role_ids)
+        except ImageRefusedError as exc:
+            await self._refuse_privately(interaction, f"{exc} Nothing was queued.")
+            return
+        except Exception as exc:
+            log.error("could not queue interaction %s: %s", interaction.id, first_line(exc))
             await self._refuse_privately(
                 interaction,
                 "Sorry, the queue is unavailable right now, so nothing was queued. "
@@ -175,15 +181,40 @@ class VideoCommand:
         if isinstance(submitted, Refusal):
             await self._refuse_privately(interaction, describe(submitted))
             return
+        await self._show_queued(interaction, submitted)
+
+    async def _show_queued(self, interaction: discord.Interaction, submitted: Submitted) -> None:
+        """Replace "thinking…" with the job's place in the queue. The job is queued whatever happens here:
+        if Discord or the database blinks, the worker's status edits still reach the reply."""
         job = submitted.job
         text = status.queued(job.id, submitted.position, submitted.queue_length)
-        if not await self._registry.serving(job.model):
-            text += "\nNo worker is serving this model right now; the job will start as soon as one is."
-        message = await interaction.edit_original_response(content=text, view=cancel_view(job.id))
-        await self._store.set_status_message(job.id, message.id)
+        try:
+            if not await self._registry.serving(job.model):
+                text += "\nNo worker is serving this model right now; the job will start as soon as one is."
+            message = await interaction.edit_original_response(content=text, view=cancel_view(job.id))
+            await self._store.set_status_message(job.id, message.id)
+        except Exception as exc:
+            log.warning("job %d: queued, but its reply was not updated: %s", job.id, first_line(exc))
         # Wake the worker only now, so its status edits never race the "queued" one.
         self._on_submitted()
         log.info("queued job %d for user %d in guild %d", job.id, job.user_id, job.guild_id)
+
+    async def _first_frame(self, image: discord.Attachment) -> bytes:
+        """Download and decode an image, one at a time: a burst of huge images waits its turn instead of
+        holding them all in memory at once."""
+        async with self._decoding:
+            try:
+                data = await image.read()
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                raise ImageRefusedError("The image could not be downloaded.") from exc
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self._decoder, first_frame_png, data)
+            except ImageRejectedError as exc:
+                raise ImageRefusedError(str(exc)) from exc
+            finally:
+                del data
+                await loop.run_in_executor(self._decoder, release_freed_memory)
 
     @staticmethod
     async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:
@@ -199,6 +230,47 @@ class VideoCommand:
             limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
             return f"The image is larger than {limit_mb} MB; please attach a smaller one."
         return None
+
+
+# What the bot needs in a channel to post clips there: see, send, attach, embed, and read back its own
+# posts (to find a clip posted just before a crash).
+NEEDED_PERMISSIONS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "attach_files": "Attach Files",
+    "embed_links": "Embed Links",
+    "read_message_history": "Read Message History",
+}
+
+
+class ImageRefusedError(Exception):
+    """The attached image cannot be used; the message says why, for the member."""
+
+
+def missing_permissions(permissions: discord.Permissions) -> str | None:
+    """A refusal naming what the bot lacks in this channel, or None when it can post here."""
+    missing = [label for name, label in NEEDED_PERMISSIONS.items() if not getattr(permissions, name)]
+    if not missing:
+        return None
+    return (
+        f"I cannot post clips in this channel: I am missing the {', '.join(missing)} permission"
+        f"{'s' if len(missing) > 1 else ''} here. Ask a moderator to grant them, or use another channel. "
+        "Nothing was queued."
+    )
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a decoded image used back to the system (glibc keeps freed memory otherwise)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once; None where the C library has none."""
+    libc_name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(libc_name), "malloc_trim", None) if libc_name else None
 
 
 def first_frame_png(data: bytes) -> bytes:

@@ -6,10 +6,13 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.store.schema import AuditEntry
 
 T = TypeVar("T")
 
@@ -17,6 +20,31 @@ T = TypeVar("T")
 # or that cannot be serialised (serialization_failure); running it again is the documented remedy.
 CONFLICT_STATES = frozenset({"40P01", "40001"})
 CONFLICT_ATTEMPTS = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_audit(
+    session: AsyncSession,
+    guild_id: int,
+    moderator_id: int,
+    action: str,
+    details: str = "",
+    target_user_id: int | None = None,
+) -> None:
+    """Record a moderator's action in the same transaction as the action itself."""
+    session.add(
+        AuditEntry(
+            guild_id=guild_id,
+            moderator_id=moderator_id,
+            action=action,
+            target_user_id=target_user_id,
+            details=details,
+            created_at=utcnow(),
+        )
+    )
 
 
 def is_conflict(exc: DBAPIError) -> bool:

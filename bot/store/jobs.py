@@ -14,10 +14,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,13 +31,15 @@ from bot.limits import (
     Limits,
     Refusal,
     Usage,
+    capped,
     effective_limits,
     first_exceeded,
 )
-from bot.store.base import StoreBase, retry_on_conflict
+from bot.store.base import StoreBase, add_audit, retry_on_conflict, utcnow
 from bot.store.notify import NOTIFY_SQL
 from bot.store.schema import (
     EPOCH,
+    FINAL_STATES,
     Ban,
     BlockedTerm,
     FairGuild,
@@ -47,10 +49,6 @@ from bot.store.schema import (
     JobState,
     LimitOverride,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -96,6 +94,8 @@ class JobRecord:
     error: str | None
     status_message_id: int | None
     result_message_id: int | None
+    with_image: bool = False
+    notice_due_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Job) -> JobRecord:
@@ -116,6 +116,7 @@ class Submitted:
 class CancelOutcome(enum.Enum):
     CANCELLED_QUEUED = "cancelled_queued"
     CANCELLED_RUNNING = "cancelled_running"
+    CANCELLED_POSTING = "cancelled_posting"  # the clip is being posted: it is removed once it lands
     NOT_FOUND = "not_found"
     NOT_YOURS = "not_yours"
     ALREADY_FINISHED = "already_finished"
@@ -128,12 +129,47 @@ class Cancelled:
 
 
 PENDING = (JobState.QUEUED, JobState.RUNNING)
+NO_CAPS = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=0)
+# Discord keeps an interaction token valid for 15 minutes; after that it is only a secret to lose.
+TOKEN_LIFETIME = timedelta(minutes=15)
+# How long a sender has to tell a member why their job ended before another sender tries again.
+NOTICE_LEASE = timedelta(minutes=2)
+# How long an undeliverable notice is tried again (the member's DMs closed, the channel gone...).
+NOTICE_PATIENCE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LimitPolicy:
+    """The owner's defaults, and the caps no moderator's override may exceed."""
+
+    defaults: Limits
+    caps: Limits = NO_CAPS
+
+
+@dataclass(frozen=True)
+class Swept:
+    tokens: int
+    images: int
+    prompts: int
 
 
 class JobStore(StoreBase):
+    def __init__(self, engine: Any, keep_files: timedelta = timedelta(0)) -> None:
+        super().__init__(engine)
+        # How long a job's image outlives the job (0: deleted as the job ends).
+        self._keep_files = keep_files
+
     # -- submitting ---------------------------------------------------------------------------------
+    async def admission(
+        self, new: NewJob, limits: Limits | LimitPolicy | None = None, role_ids: Sequence[int] = ()
+    ) -> Refusal | None:
+        """Would ``new`` be refused (ban, blocked term, limit)? The cheap check before costly work such as
+        downloading an image; ``submit`` checks again, atomically, when it queues."""
+        async with self._transaction() as session:
+            return await self._refusal(session, new, _policy(limits), role_ids, utcnow())
+
     async def submit(
-        self, new: NewJob, defaults: Limits | None = None, role_ids: Sequence[int] = ()
+        self, new: NewJob, defaults: Limits | LimitPolicy | None = None, role_ids: Sequence[int] = ()
     ) -> Submitted | Refusal:
         """Queue a job unless it would exceed a limit; the check and the insert are one atomic step."""
         now = utcnow()
@@ -146,24 +182,15 @@ class JobStore(StoreBase):
                 if existing is not None:
                     position, length = await self._position(session, existing)
                     return Submitted(JobRecord.from_row(existing), position, length, duplicate=True)
-                refusal = await self._moderation_refusal(session, new)
+                refusal = await self._refusal(session, new, _policy(defaults), role_ids, now)
                 if refusal is not None:
                     return refusal
-                if defaults is not None:
-                    limits = await self._limits(session, new.guild_id, new.user_id, role_ids, defaults)
-                    usage = await self._usage(session, new.guild_id, new.user_id, now)
-                    exceeded = first_exceeded(limits, usage)
-                    if exceeded is not None:
-                        return Refusal(
-                            exceeded,
-                            getattr(limits, exceeded),
-                            await self._frees_at(session, new, exceeded, limits, usage, now),
-                        )
                 row = Job(
                     **{f.name: getattr(new, f.name) for f in fields(new) if f.name != "image_png"},
                     state=JobState.QUEUED,
                     attempts=0,
                     created_at=now,
+                    with_image=new.image_png is not None,
                 )
                 session.add(row)
                 await session.flush()
@@ -180,6 +207,28 @@ class JobStore(StoreBase):
             position, length = await self.position(existing_record.id)
             return Submitted(existing_record, position, length, duplicate=True)
 
+    async def _refusal(
+        self,
+        session: AsyncSession,
+        new: NewJob,
+        policy: LimitPolicy | None,
+        role_ids: Sequence[int],
+        now: datetime,
+    ) -> Refusal | None:
+        refusal = await self._moderation_refusal(session, new)
+        if refusal is not None or policy is None:
+            return refusal
+        limits = await self._limits(session, new.guild_id, new.user_id, role_ids, policy)
+        usage = await self._usage(session, new.guild_id, new.user_id, now)
+        exceeded = first_exceeded(limits, usage)
+        if exceeded is None:
+            return None
+        return Refusal(
+            exceeded,
+            getattr(limits, exceeded),
+            await self._frees_at(session, new, exceeded, limits, usage, now),
+        )
+
     @staticmethod
     async def _moderation_refusal(session: AsyncSession, new: NewJob) -> Refusal | None:
         ban = await session.get(Ban, (new.guild_id, new.user_id))
@@ -192,18 +241,34 @@ class JobStore(StoreBase):
         return Refusal("blocked_term", 0, None, detail=term) if term is not None else None
 
     async def purge(self, guild_id: int, user_id: int | None = None) -> list[JobRecord]:
-        """Cancel the queued jobs of a server (or of one member there); running jobs finish."""
+        """Cancel the queued jobs of a server (or of one member there); running jobs finish.
+
+        The records returned still carry their interaction tokens, for the caller to update their status
+        messages; the stored rows no longer do.
+        """
         async with self._transaction() as session:
             query = select(Job).where(Job.guild_id == guild_id, Job.state == JobState.QUEUED)
             if user_id is not None:
                 query = query.where(Job.user_id == user_id)
             rows = (await session.execute(query.with_for_update())).scalars().all()
-            now = utcnow()
+            records = [JobRecord.from_row(row) for row in rows]
             for row in rows:
-                row.state = JobState.CANCELLED
-                row.finished_at = now
                 await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
-            return [JobRecord.from_row(row) for row in rows]
+                await self._end(session, row, JobState.CANCELLED)
+            return records
+
+    async def _end(self, session: AsyncSession, row: Job, state: JobState, notice: bool = False) -> None:
+        """Give a job its final state: its token is dropped unless a notice is still owed (the notice may
+        need it), and its image goes unless the owner keeps files for a while."""
+        now = utcnow()
+        row.state = state
+        row.finished_at = now
+        row.lease_expires_at = None
+        row.notice_due_at = now + NOTICE_LEASE if notice else None
+        if not notice:
+            row.interaction_token = None
+        if not self._keep_files:
+            await session.execute(delete(JobImage).where(JobImage.job_id == row.id))
 
     async def _notify(self, session: AsyncSession, model: str) -> None:
         if self._postgres:  # delivered when the transaction commits
@@ -215,7 +280,12 @@ class JobStore(StoreBase):
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": guild_id})
 
     async def _limits(
-        self, session: AsyncSession, guild_id: int, user_id: int, role_ids: Sequence[int], defaults: Limits
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        user_id: int,
+        role_ids: Sequence[int],
+        policy: LimitPolicy,
     ) -> Limits:
         rows = (
             (await session.execute(select(LimitOverride).where(LimitOverride.guild_id == guild_id)))
@@ -233,12 +303,15 @@ class JobStore(StoreBase):
                 roles.append(layer)
             elif row.scope == "user" and row.target_id == user_id:
                 member = layer
-        return effective_limits(defaults, guild, roles, member)
+        limits = effective_limits(policy.defaults, guild, roles, member)
+        return capped(limits, policy.caps)
 
     @staticmethod
     def _counted() -> Any:
-        """Jobs that use up a window: all accepted ones but those cancelled before they ever ran."""
-        return ~((Job.state == JobState.CANCELLED) & Job.started_at.is_(None))
+        """Jobs that use up a window: all accepted ones but those cancelled before they ever ran. An image
+        job counts even then: it cost a download, a decode and storage, and "submit, cancel, repeat" must
+        not be free."""
+        return ~((Job.state == JobState.CANCELLED) & Job.started_at.is_(None) & ~Job.with_image)
 
     async def _usage(self, session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> Usage:
         mine = (Job.guild_id == guild_id) & (Job.user_id == user_id)
@@ -277,17 +350,23 @@ class JobStore(StoreBase):
         self, session: AsyncSession, model: str, guild_id: int, user_id: int, delta: int
     ) -> None:
         """Keep the fair-queue counters in step with the number of queued jobs."""
+        await self._add_queued(session, FairGuild, {"model": model, "guild_id": guild_id}, delta)
+        await self._add_queued(
+            session, FairMember, {"model": model, "guild_id": guild_id, "user_id": user_id}, delta
+        )
+
+    async def _add_queued(
+        self,
+        session: AsyncSession,
+        table: type[FairGuild] | type[FairMember],
+        key: dict[str, Any],
+        delta: int,
+    ) -> None:
         insert = postgresql.insert if self._postgres else sqlite.insert
-        for table, key in (
-            (FairGuild, {"model": model, "guild_id": guild_id}),
-            (FairMember, {"model": model, "guild_id": guild_id, "user_id": user_id}),
-        ):
-            statement = insert(table).values(**key, queued=max(delta, 0), last_served_at=EPOCH)
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(key), set_={"queued": table.queued + delta}
-                )
-            )
+        statement = insert(table).values(**key, queued=max(delta, 0), last_served_at=EPOCH)
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=list(key), set_={"queued": table.queued + delta})
+        )
 
     # -- limit overrides ----------------------------------------------------------------------------
     async def set_limits(self, guild_id: int, scope: str, target_id: int, layer: LimitLayer) -> LimitLayer:
@@ -320,10 +399,12 @@ class JobStore(StoreBase):
             return [(row.scope, row.target_id, _layer(row)) for row in rows]
 
     async def effective_limits(
-        self, guild_id: int, user_id: int, role_ids: Sequence[int], defaults: Limits
+        self, guild_id: int, user_id: int, role_ids: Sequence[int], defaults: Limits | LimitPolicy
     ) -> Limits:
         async with self._transaction() as session:
-            return await self._limits(session, guild_id, user_id, role_ids, defaults)
+            policy = _policy(defaults)
+            assert policy is not None
+            return await self._limits(session, guild_id, user_id, role_ids, policy)
 
     # -- reading ------------------------------------------------------------------------------------
     async def image(self, job_id: int) -> bytes | None:
@@ -437,8 +518,12 @@ class JobStore(StoreBase):
     ) -> JobRecord | None:
         now = utcnow()
         async with self._transaction() as session:
+            # A job whose last allowed attempt began posting is taken up once more, only to look for that
+            # post: it may be there, and then the job is delivered, not failed.
             expired = select(Job).where(
-                Job.state == JobState.RUNNING, Job.lease_expires_at < now, Job.attempts < max_attempts
+                Job.state == JobState.RUNNING,
+                Job.lease_expires_at < now,
+                (Job.attempts < max_attempts) | Job.delivery_started_at.is_not(None),
             )
             if models is not None:
                 expired = expired.where(Job.model.in_(models))
@@ -509,7 +594,9 @@ class JobStore(StoreBase):
         return row
 
     async def abandoned(self, max_attempts: int) -> list[JobRecord]:
-        """Mark failed the running jobs whose lease expired after their last allowed attempt."""
+        """Mark failed the running jobs whose lease expired after their last allowed attempt, when that
+        attempt never began posting (those are claimed once more, to look for the post). Each is owed a
+        notice."""
         now = utcnow()
         async with self._transaction() as session:
             rows = (
@@ -520,6 +607,7 @@ class JobStore(StoreBase):
                             Job.state == JobState.RUNNING,
                             Job.lease_expires_at < now,
                             Job.attempts >= max_attempts,
+                            Job.delivery_started_at.is_(None),
                         )
                         .with_for_update(skip_locked=True)
                     )
@@ -528,10 +616,78 @@ class JobStore(StoreBase):
                 .all()
             )
             for row in rows:
-                row.state = JobState.FAILED
-                row.finished_at = now
                 row.error = f"the worker stopped during each of {row.attempts} attempts"
+                await self._end(session, row, JobState.FAILED, notice=True)
             return [JobRecord.from_row(row) for row in rows]
+
+    async def recover(self, worker_id: str) -> list[int]:
+        """A worker starting under the identity it had before a crash takes back at once the jobs its
+        previous life held, instead of waiting for their leases to run out. Only safe because no other
+        live process can hold the same identity (see ``bot.worker_identity``)."""
+        async with self._transaction() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(Job)
+                        .where(Job.state == JobState.RUNNING, Job.worker_id == worker_id)
+                        .with_for_update()
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            now = utcnow()
+            for row in rows:
+                row.lease_expires_at = now - timedelta(seconds=1)
+            return [row.id for row in rows]
+
+    async def disabled_models(
+        self, enabled: frozenset[str], live_workers: Sequence[str] = ()
+    ) -> list[JobRecord]:
+        """Fail the jobs whose model the owner no longer offers, each owing its member a notice: those
+        queued, and those left running by a worker that is gone (one still alive finishes its job)."""
+        async with self._transaction() as session:
+            stuck = (Job.state == JobState.QUEUED) | (
+                (Job.state == JobState.RUNNING) & Job.worker_id.not_in(list(live_workers))
+            )
+            rows = (
+                (
+                    await session.execute(
+                        select(Job).where(stuck, Job.model.not_in(enabled)).with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for row in rows:
+                if row.state == JobState.QUEUED:
+                    await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
+                row.error = "the model it asked for is no longer offered on this server"
+                await self._end(session, row, JobState.FAILED, notice=True)
+                row.notice_due_at = row.finished_at  # nobody is telling them yet: due at once
+            return [JobRecord.from_row(row) for row in rows]
+
+    async def rename_model(self, old: str, new: str) -> int:
+        """Jobs recorded under a model's former name (a local model was known by its path before it was
+        known by its directory's name) are its jobs still: move them, and their fair-queue turns."""
+        async with self._transaction() as session:
+            moved = await session.execute(
+                update(Job).where(Job.model == old, Job.state.in_(PENDING)).values(model=new)
+            )
+            guilds = (await session.execute(select(FairGuild).where(FairGuild.model == old))).scalars().all()
+            for guild in guilds:
+                await self._add_queued(
+                    session, FairGuild, {"model": new, "guild_id": guild.guild_id}, guild.queued
+                )
+                await session.delete(guild)
+            members = (
+                (await session.execute(select(FairMember).where(FairMember.model == old))).scalars().all()
+            )
+            for member in members:
+                key = {"model": new, "guild_id": member.guild_id, "user_id": member.user_id}
+                await self._add_queued(session, FairMember, key, member.queued)
+                await session.delete(member)
+            return int(moved.rowcount)  # type: ignore[attr-defined]
 
     # -- while running ------------------------------------------------------------------------------
     async def set_status_message(self, job_id: int, message_id: int) -> None:
@@ -543,7 +699,7 @@ class JobStore(StoreBase):
         async with self._transaction() as session:
             result = await session.execute(
                 update(Job)
-                .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+                .where(*_held_by(job_id, worker_id))
                 .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -551,44 +707,56 @@ class JobStore(StoreBase):
     async def still_mine(self, job_id: int, worker_id: str) -> bool:
         """Whether the job is still running under this worker (not cancelled, not taken over)."""
         async with self._transaction() as session:
-            row = (
-                await session.execute(select(Job.state, Job.worker_id).where(Job.id == job_id))
-            ).one_or_none()
-            return row is not None and row.state == JobState.RUNNING and row.worker_id == worker_id
+            found = await session.scalar(
+                select(func.count()).select_from(Job).where(*_held_by(job_id, worker_id))
+            )
+            return bool(found)
 
-    async def begin_delivery(self, job_id: int, worker_id: str) -> bool:
-        """Record that posting starts now; False if the job is no longer this worker's (cancelled)."""
+    async def begin_delivery(self, job_id: int, worker_id: str) -> datetime | None:
+        """Record that posting starts now, and return that time (what a retry looks for posts after);
+        None if the job is no longer this worker's (cancelled)."""
+        now = utcnow()
         async with self._transaction() as session:
             result = await session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
-                .values(delivery_started_at=utcnow())
+                update(Job).where(*_held_by(job_id, worker_id)).values(delivery_started_at=now)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return now if result.rowcount else None  # type: ignore[attr-defined]
 
-    async def release(self, job_id: int, worker_id: str) -> bool:
-        """Put a job this worker is giving up (it is shutting down) back in the queue, attempt uncounted."""
+    async def forget_delivery(self, job_id: int, worker_id: str) -> None:
+        """An earlier attempt's post was looked for and not found: this attempt renders afresh."""
+        async with self._transaction() as session:
+            await session.execute(
+                update(Job).where(*_held_by(job_id, worker_id)).values(delivery_started_at=None)
+            )
+
+    async def release(
+        self, job_id: int, worker_id: str, count_attempt: bool = False, error: str | None = None
+    ) -> bool:
+        """Put a job this worker is giving up back in the queue: uncounted when it is shutting down, counted
+        when the attempt met a fault worth trying again later (a full disk)."""
         async with self._transaction() as session:
             row = (
-                await session.execute(
-                    select(Job)
-                    .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
-                    .with_for_update()
-                )
+                await session.execute(select(Job).where(*_held_by(job_id, worker_id)).with_for_update())
             ).scalar_one_or_none()
             if row is None:
                 return False
             row.state = JobState.QUEUED
             row.worker_id = None
             row.lease_expires_at = None
-            row.started_at = None
-            row.attempts -= 1
+            if not count_attempt:
+                row.started_at = None
+                row.attempts -= 1
+            row.error = error
             await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
             await self._notify(session, row.model)
             return True
 
     async def cancel(self, job_id: int, guild_id: int, user_id: int, moderator: bool = False) -> Cancelled:
-        """Cancel a job in this server: one's own, or anyone's for a moderator."""
+        """Cancel a job in this server: one's own, or anyone's for a moderator.
+
+        The record returned carries the job as it was (its token included, for the caller's status edit).
+        A job whose clip is being posted is cancelled too: its worker removes the post once it lands.
+        """
         async with self._transaction() as session:
             row = (
                 await session.execute(select(Job).where(Job.id == job_id).with_for_update())
@@ -597,33 +765,126 @@ class JobStore(StoreBase):
                 return Cancelled(CancelOutcome.NOT_FOUND)
             if row.user_id != user_id and not moderator:
                 return Cancelled(CancelOutcome.NOT_YOURS)
+            record = JobRecord.from_row(row)
             if row.state not in PENDING:
-                return Cancelled(CancelOutcome.ALREADY_FINISHED, JobRecord.from_row(row))
+                return Cancelled(CancelOutcome.ALREADY_FINISHED, record)
             was_queued = row.state == JobState.QUEUED
-            row.state = JobState.CANCELLED
-            row.finished_at = utcnow()
-            row.lease_expires_at = None
             if was_queued:
                 await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
-            outcome = CancelOutcome.CANCELLED_QUEUED if was_queued else CancelOutcome.CANCELLED_RUNNING
-            return Cancelled(outcome, JobRecord.from_row(row))
+                outcome = CancelOutcome.CANCELLED_QUEUED
+            elif row.delivery_started_at is not None:
+                outcome = CancelOutcome.CANCELLED_POSTING
+            else:
+                outcome = CancelOutcome.CANCELLED_RUNNING
+            await self._end(session, row, JobState.CANCELLED)
+            if row.user_id != user_id:
+                # A moderator's cancel of a member's clip is in the audit log, with the cancel itself.
+                add_audit(session, guild_id, user_id, "cancel", f"job #{job_id}", row.user_id)
+            return Cancelled(outcome, record)
 
     async def mark_delivered(self, job_id: int, worker_id: str, result_message_id: int) -> bool:
-        return await self._finish(
-            job_id, worker_id, JobState.DELIVERED, result_message_id=result_message_id, interaction_token=None
-        )
+        return await self._finish(job_id, worker_id, JobState.DELIVERED, result_message_id=result_message_id)
 
     async def mark_failed(self, job_id: int, worker_id: str, error: str) -> bool:
-        return await self._finish(job_id, worker_id, JobState.FAILED, error=error, interaction_token=None)
+        """Fail the job; the member is owed a notice until ``notice_sent``."""
+        return await self._finish(job_id, worker_id, JobState.FAILED, error=error)
 
     async def _finish(self, job_id: int, worker_id: str, state: JobState, **values: Any) -> bool:
         async with self._transaction() as session:
-            result = await session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
-                .values(state=state, finished_at=utcnow(), lease_expires_at=None, **values)
+            row = (
+                await session.execute(select(Job).where(*_held_by(job_id, worker_id)).with_for_update())
+            ).scalar_one_or_none()
+            if row is None:
+                return False
+            for name, value in values.items():
+                setattr(row, name, value)
+            await self._end(session, row, state, notice=state is JobState.FAILED)
+            return True
+
+    # -- notices ------------------------------------------------------------------------------------
+    async def due_notices(self, limit: int = 20) -> list[JobRecord]:
+        """Take the jobs whose members are still owed a notice, pushing each one's due time forward so that
+        no other sender takes it while this one tries."""
+        now = utcnow()
+        async with self._transaction() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(Job)
+                        .where(Job.notice_due_at.is_not(None), Job.notice_due_at <= now)
+                        .order_by(Job.notice_due_at)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            owed = []
+            for row in rows:
+                if row.finished_at is not None and row.finished_at < now - NOTICE_PATIENCE:
+                    row.notice_due_at = None  # nobody could be told for a day: the log says why
+                    continue
+                row.notice_due_at = now + NOTICE_LEASE
+                owed.append(JobRecord.from_row(row))
+            return owed
+
+    async def notice_sent(self, job_id: int) -> None:
+        """The member has been told: nothing more is owed, and the token is no longer needed."""
+        async with self._transaction() as session:
+            await session.execute(
+                update(Job).where(Job.id == job_id).values(notice_due_at=None, interaction_token=None)
+            )
+
+    # -- retention ----------------------------------------------------------------------------------
+    async def sweep(self, prompt_days: int) -> Swept:
+        """Forget what is no longer needed: interaction tokens past Discord's 15 minutes, images of ended
+        jobs past the file retention, and prompts of jobs that ended more than ``prompt_days`` ago."""
+        now = utcnow()
+        ended = Job.state.in_([s.value for s in FINAL_STATES])
+        async with self._transaction() as session:
+            tokens = await session.execute(
+                update(Job)
+                .where(Job.interaction_token.is_not(None), Job.created_at < now - TOKEN_LIFETIME)
+                .values(interaction_token=None)
+            )
+            old_images = select(Job.id).where(ended, Job.finished_at < now - self._keep_files)
+            images = await session.execute(delete(JobImage).where(JobImage.job_id.in_(old_images)))
+            prompts = await session.execute(
+                update(Job)
+                .where(ended, Job.finished_at < now - timedelta(days=prompt_days), Job.prompt != "")
+                .values(prompt="", negative_prompt=None)
+            )
+            return Swept(
+                tokens=int(tokens.rowcount),  # type: ignore[attr-defined]
+                images=int(images.rowcount),  # type: ignore[attr-defined]
+                prompts=int(prompts.rowcount),  # type: ignore[attr-defined]
+            )
+
+    async def ended_before(self, job_ids: Sequence[int], before: datetime) -> set[int]:
+        """Which of these jobs ended before ``before``, or no longer exist (their files may go)."""
+        if not job_ids:
+            return set()
+        async with self._transaction() as session:
+            rows = await session.execute(
+                select(Job.id, Job.state, Job.finished_at).where(Job.id.in_(list(job_ids)))
+            )
+            alive = set()
+            for job_id, state, finished_at in rows.all():
+                if state not in FINAL_STATES or (finished_at is not None and finished_at >= before):
+                    alive.add(job_id)
+            return set(job_ids) - alive
+
+
+def _held_by(job_id: int, worker_id: str) -> tuple[Any, ...]:
+    """The job is running under this worker: not cancelled, not finished, not taken over."""
+    return (Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+
+
+def _policy(limits: Limits | LimitPolicy | None) -> LimitPolicy | None:
+    if limits is None or isinstance(limits, LimitPolicy):
+        return limits
+    return LimitPolicy(limits)
 
 
 def _layer(row: LimitOverride) -> LimitLayer:

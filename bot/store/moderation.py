@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocklist import normalise
-from bot.store.base import StoreBase
-from bot.store.jobs import utcnow
+from bot.store.base import StoreBase, add_audit, utcnow
 from bot.store.schema import AuditEntry, Ban, BlockedTerm, GuildSettings
 
 MAX_TERMS = 200
@@ -26,26 +24,6 @@ class AuditRecord:
 
 
 class ModerationStore(StoreBase):
-    @staticmethod
-    def _audit(
-        session: AsyncSession,
-        guild_id: int,
-        moderator_id: int,
-        action: str,
-        details: str = "",
-        target_user_id: int | None = None,
-    ) -> None:
-        session.add(
-            AuditEntry(
-                guild_id=guild_id,
-                moderator_id=moderator_id,
-                action=action,
-                target_user_id=target_user_id,
-                details=details,
-                created_at=utcnow(),
-            )
-        )
-
     async def record(
         self,
         guild_id: int,
@@ -55,7 +33,7 @@ class ModerationStore(StoreBase):
         target_user_id: int | None = None,
     ) -> None:
         async with self._transaction() as session:
-            self._audit(session, guild_id, moderator_id, action, details, target_user_id)
+            add_audit(session, guild_id, moderator_id, action, details, target_user_id)
 
     async def audit(self, guild_id: int, limit: int = 20) -> list[AuditRecord]:
         async with self._transaction() as session:
@@ -92,7 +70,7 @@ class ModerationStore(StoreBase):
                 )
             else:
                 row.reason = reason
-            self._audit(session, guild_id, moderator_id, "ban", reason or "", user_id)
+            add_audit(session, guild_id, moderator_id, "ban", reason or "", user_id)
             return new
 
     async def unban(self, guild_id: int, user_id: int, moderator_id: int) -> bool:
@@ -102,7 +80,7 @@ class ModerationStore(StoreBase):
             )
             removed = bool(result.rowcount)  # type: ignore[attr-defined]
             if removed:
-                self._audit(session, guild_id, moderator_id, "unban", "", user_id)
+                add_audit(session, guild_id, moderator_id, "unban", "", user_id)
             return removed
 
     async def add_term(self, guild_id: int, term: str, moderator_id: int) -> bool | None:
@@ -119,19 +97,24 @@ class ModerationStore(StoreBase):
             if count >= MAX_TERMS:
                 return None
             session.add(BlockedTerm(guild_id=guild_id, term=term, added_by=moderator_id, created_at=utcnow()))
-            self._audit(session, guild_id, moderator_id, "blocklist add", term)
+            add_audit(session, guild_id, moderator_id, "blocklist add", term)
             return True
 
     async def remove_term(self, guild_id: int, term: str, moderator_id: int) -> bool:
+        """Unblock a term, however it was typed: rows stored before normalisation changed still match."""
         term = normalise(term)
         async with self._transaction() as session:
-            result = await session.execute(
-                delete(BlockedTerm).where(BlockedTerm.guild_id == guild_id, BlockedTerm.term == term)
+            stored = (
+                await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id))
+            ).scalars()
+            matching = [row for row in stored if normalise(row) == term]
+            if not matching:
+                return False
+            await session.execute(
+                delete(BlockedTerm).where(BlockedTerm.guild_id == guild_id, BlockedTerm.term.in_(matching))
             )
-            removed = bool(result.rowcount)  # type: ignore[attr-defined]
-            if removed:
-                self._audit(session, guild_id, moderator_id, "blocklist remove", term)
-            return removed
+            add_audit(session, guild_id, moderator_id, "blocklist remove", term)
+            return True
 
     async def set_watermark(self, guild_id: int, on: bool, moderator_id: int) -> None:
         async with self._transaction() as session:
@@ -140,7 +123,7 @@ class ModerationStore(StoreBase):
                 session.add(GuildSettings(guild_id=guild_id, watermark=on))
             else:
                 row.watermark = on
-            self._audit(session, guild_id, moderator_id, "watermark", "on" if on else "off")
+            add_audit(session, guild_id, moderator_id, "watermark", "on" if on else "off")
 
     async def watermark(self, guild_id: int) -> bool:
         async with self._transaction() as session:

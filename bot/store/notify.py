@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
+from bot.faults import first_line
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "videobot_jobs"
@@ -32,9 +34,9 @@ async def listen_forever(url: str, on_notify: Callable[[str], None], retry_delay
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     while True:
         try:
-            conn = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("cannot listen for new jobs (%s); polling until it works", exc)
+            conn = await asyncpg.connect(dsn, timeout=10)
+        except Exception as exc:  # refused, reset, timed out, starting up: all pass
+            log.warning("cannot listen for new jobs (%s); polling until it works", first_line(exc))
             await asyncio.sleep(retry_delay)
             continue
         lost = asyncio.Event()
@@ -42,12 +44,15 @@ async def listen_forever(url: str, on_notify: Callable[[str], None], retry_delay
         def on_termination(_conn: object, lost: asyncio.Event = lost) -> None:
             lost.set()
 
-        conn.add_termination_listener(on_termination)
-        await conn.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: on_notify(payload))
-        log.info("listening for new jobs")
         try:
+            conn.add_termination_listener(on_termination)
+            await conn.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: on_notify(payload))
+            log.info("listening for new jobs")
             await lost.wait()
             log.warning("lost the notification connection; reconnecting")
+        except Exception as exc:
+            log.warning("the notification connection failed (%s); reconnecting", first_line(exc))
+            await asyncio.sleep(retry_delay)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()

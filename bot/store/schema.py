@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -91,6 +92,11 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
     result_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # An image job counts against the hourly and daily limits even when cancelled before it ran.
+    with_image: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The member is still owed a notice of why the job ended without a clip: due at this time (a sender
+    # pushes it forward while it tries, and clears it once told).
+    notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         CheckConstraint(
@@ -101,6 +107,13 @@ class Job(Base):
         Index("ix_jobs_guild_user_created", "guild_id", "user_id", "created_at"),
         Index("ix_jobs_guild_created", "guild_id", "created_at"),
         Index("ix_jobs_state_lease", "state", "lease_expires_at"),
+        Index("ix_jobs_state_finished", "state", "finished_at"),
+        Index(
+            "ix_jobs_notice_due",
+            "notice_due_at",
+            postgresql_where=text("notice_due_at IS NOT NULL"),
+            sqlite_where=text("notice_due_at IS NOT NULL"),
+        ),
         # A member's next job, in submission order.
         Index(
             "ix_jobs_queued_member",

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from bot.store.base import StoreBase
-from bot.store.jobs import utcnow
+from bot.store.base import StoreBase, utcnow
 from bot.store.schema import WorkerRow
 
 # A worker that has not refreshed its advertisement for this long is taken to be gone.
@@ -31,6 +30,10 @@ class WorkerRegistry(StoreBase):
 
     async def serving(self, model: str) -> list[str]:
         """Names of the live workers that serve ``model``."""
+        return [name for name, models in await self.live() if model in models]
+
+    async def live(self) -> list[tuple[str, list[str]]]:
+        """Each live worker's name and the models it serves."""
         async with self._transaction() as session:
             rows = (
                 await session.execute(
@@ -39,4 +42,4 @@ class WorkerRegistry(StoreBase):
                     )
                 )
             ).all()
-            return [name for name, models in rows if model in models]
+            return [(name, list(models)) for name, models in rows]

@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from tests.standin import DiscordStandIn
@@ -42,14 +42,21 @@ def bot_env(standin: DiscordStandIn, model: Path, database_url: str, **overrides
 
 @contextlib.asynccontextmanager
 async def bot_process(
-    standin: DiscordStandIn, env: dict[str, str], workdir: Path, *args: str
+    standin: DiscordStandIn,
+    env: dict[str, str],
+    workdir: Path,
+    *args: str,
+    wrapper: Sequence[str] = (),
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start the bot, wait until it has identified on the gateway, stop it with SIGTERM afterwards."""
+    """Start the bot, wait until it has identified on the gateway, stop it with SIGTERM afterwards.
+
+    ``wrapper`` is a command the bot runs under (e.g. one that mounts a small disk for it first).
+    """
     log_path = workdir / "bot.log"
     standin.identified.clear()
     with log_path.open("ab") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=env, cwd=workdir, stdout=log, stderr=log
+            *wrapper, sys.executable, "-m", "bot", *args, env=env, cwd=workdir, stdout=log, stderr=log
         )
         try:
             if "worker" not in args:

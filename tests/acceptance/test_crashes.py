@@ -58,7 +58,7 @@ async def test_killed_mid_generation_the_job_is_rendered_again_and_posted_once(
 async def test_killed_mid_delivery_the_clip_is_not_posted_twice(
     tiny_wan: Path, database_url: str, tmp_path: Path
 ) -> None:
-    async with DiscordStandIn() as discord:
+    async with DiscordStandIn(nonce_window=0) as discord:
         env = bot_env(discord, tiny_wan, database_url, **FAST_RECOVERY)
         # Discord has created the message but the bot is killed before it hears back.
         discord.hold["channel_message"] = 5

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from generation.provenance import read_manifest
 from tests.acceptance.harness import bot_env, bot_process
 from tests.conftest import ffprobe
-from tests.standin import DiscordStandIn, Recorded
+from tests.standin import DiscordStandIn
+from tests.standin.replies import private_reply, text
 
 MEMBER = 123456789012345678
 
@@ -19,23 +21,6 @@ def _png(color: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (320, 200), color).save(out, format="PNG")
     return out.getvalue()
-
-
-def _private_reply(token: str) -> Callable[[Recorded], bool]:
-    def match(r: Recorded) -> bool:
-        if token not in r.path:
-            return False
-        body = r.json or {}
-        if r.route == "followup":
-            return bool(body.get("flags", 0) & 64)
-        return r.route == "callback" and body.get("type") == 4 and bool(body["data"].get("flags", 0) & 64)
-
-    return match
-
-
-def _text(rec: Recorded) -> str:
-    body = rec.json or {}
-    return str((body.get("data") or body).get("content", ""))
 
 
 async def test_an_attached_png_is_animated_by_the_image_model(
@@ -53,10 +38,8 @@ async def test_an_attached_png_is_animated_by_the_image_model(
                 "video", MEMBER, prompt="a cat", files={"image": ("cat.png", b"MZ\x90")}
             )
             await discord.interact(fake)
-            refusal = await discord.wait_for(_private_reply(fake["token"]), 15, "refusal")
-            assert "could not be read as an image" in _text(refusal) and "Nothing was queued" in _text(
-                refusal
-            )
+            refusal = await discord.wait_for(private_reply(fake["token"]), 15, "refusal")
+            assert "could not be read as an image" in text(refusal) and "Nothing was queued" in text(refusal)
 
             real = discord.slash_command(
                 "video", MEMBER, prompt="make it move", files={"image": ("cat.png", _png((200, 30, 30)))}
@@ -87,8 +70,8 @@ async def test_a_text_only_bot_says_it_cannot_use_images(
             "video", MEMBER, prompt="a cat", files={"image": ("cat.png", _png((0, 0, 0)))}
         )
         await discord.interact(payload)
-        refusal = await discord.wait_for(_private_reply(payload["token"]), 10, "refusal")
-        assert "text only" in _text(refusal)
+        refusal = await discord.wait_for(private_reply(payload["token"]), 10, "refusal")
+        assert "text only" in text(refusal)
         assert not discord.of_route("webhook_edit")
 
 
@@ -103,14 +86,16 @@ async def test_members_pick_among_the_enabled_models(
             await discord.interact(typing)
             suggestions = await discord.wait_for(lambda r: typing["token"] in r.path, 10, "autocomplete")
             assert suggestions.json["type"] == 8
-            assert [c["value"] for c in suggestions.json["data"]["choices"]] == [str(ltx)]
+            # A local model goes by its directory's name: the owner's path is not shown to members.
+            assert [c["value"] for c in suggestions.json["data"]["choices"]] == [ltx.name]
+            assert str(ltx) not in str(suggestions.json)
 
             unknown = discord.slash_command("video", MEMBER, prompt="a cat", model="sora")
             await discord.interact(unknown)
-            refusal = await discord.wait_for(_private_reply(unknown["token"]), 10, "refusal")
-            assert "not enabled" in _text(refusal)
+            refusal = await discord.wait_for(private_reply(unknown["token"]), 10, "refusal")
+            assert "not enabled" in text(refusal)
 
-            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", model=str(ltx)))
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", model=ltx.name))
             posted = await discord.wait_for(
                 lambda r: r.route == "channel_message" and bool(r.files), 60, "clip"
             )
@@ -121,6 +106,10 @@ async def test_members_pick_among_the_enabled_models(
                 32,
                 32,
             )  # the tiny LTX's frame, not Wan's 64
+            # The clip's card and its signed metadata name the model, not where it lies on the owner's disk.
+            assert read_manifest(tmp_path / filename, "video/mp4").model == ltx.name
+            assert str(ltx).encode() not in data
+            assert all(str(ltx) not in str(r.json) for r in discord.requests if r.json)
 
 
 async def test_a_short_clip_can_come_as_a_gif(tiny_wan: Path, sqlite_url: str, tmp_path: Path) -> None:

@@ -11,36 +11,12 @@ import numpy as np
 from generation.ffmpeg_binary import ffmpeg_executable
 from tests.acceptance.harness import bot_env, bot_process
 from tests.conftest import ffprobe
-from tests.standin import DiscordStandIn, Recorded
+from tests.standin import DiscordStandIn
 from tests.standin.payloads import ALL_PERMISSIONS
+from tests.standin.replies import is_private, reply_to, text
 
 MEMBER = 123456789012345678
 MODERATOR = 323456789012345678
-
-
-async def _ask(discord: DiscordStandIn, payload: dict[str, Any]) -> Recorded:
-    """Send an interaction and return the bot's reply to it (its callback or ephemeral follow-up)."""
-    await discord.interact(payload)
-    token = payload["token"]
-
-    def reply(r: Recorded) -> bool:
-        if token not in r.path:
-            return False
-        if r.route == "followup":
-            return True
-        return r.route == "callback" and (r.json or {}).get("type") == 4
-
-    return await discord.wait_for(reply, 10, f"reply to {payload['data']['name']}")
-
-
-def _text(rec: Recorded) -> str:
-    body = rec.json or {}
-    return str((body.get("data") or body).get("content", ""))
-
-
-def _private(rec: Recorded) -> bool:
-    body = rec.json or {}
-    return bool((body.get("data") or body).get("flags", 0) & 64)
 
 
 async def test_moderators_shape_limits_block_terms_and_see_the_audit(
@@ -62,33 +38,35 @@ async def test_moderators_shape_limits_block_terms_and_see_the_audit(
                 )
 
             # Discord's check is not the bot's: a member who reaches the command anyway is refused.
-            denied = await _ask(discord, mod("limits", "set", moderator=False, user=MEMBER, max_pending=5))
-            assert _private(denied) and "Manage Server" in _text(denied)
+            denied = await reply_to(
+                discord, mod("limits", "set", moderator=False, user=MEMBER, max_pending=5)
+            )
+            assert is_private(denied) and "Manage Server" in text(denied)
 
-            done = await _ask(discord, mod("limits", "set", user=MEMBER, max_pending=1))
-            assert _private(done) and "pending at once: 1" in _text(done)
-            shown = await _ask(discord, mod("limits", "show", user=MEMBER))
-            assert "pending at once: 1" in _text(shown) and "per hour: 10" in _text(shown)
+            done = await reply_to(discord, mod("limits", "set", user=MEMBER, max_pending=1))
+            assert is_private(done) and "pending at once: 1" in text(done)
+            shown = await reply_to(discord, mod("limits", "show", user=MEMBER))
+            assert "pending at once: 1" in text(shown) and "per hour: 10" in text(shown)
 
             first = discord.slash_command("video", MEMBER, prompt="a cat")
             await discord.interact(first)
             queued = await discord.wait_for(
                 lambda r: r.route == "webhook_edit" and first["token"] in r.path, 10
             )
-            assert "queued" in _text(queued)
-            second = await _ask(discord, discord.slash_command("video", MEMBER, prompt="a dog"))
-            assert _private(second) and "at once" in _text(second)
+            assert "queued" in text(queued)
+            second = await reply_to(discord, discord.slash_command("video", MEMBER, prompt="a dog"))
+            assert is_private(second) and "at once" in text(second)
 
-            added = await _ask(discord, mod("blocklist", "add", term="Spaghetti"))
-            assert "Blocked" in _text(added)
-            await _ask(discord, mod("limits", "reset", user=MEMBER))
-            blocked = await _ask(
+            added = await reply_to(discord, mod("blocklist", "add", term="Spaghetti"))
+            assert "Blocked" in text(added)
+            await reply_to(discord, mod("limits", "reset", user=MEMBER))
+            blocked = await reply_to(
                 discord, discord.slash_command("video", MEMBER, prompt="a cat eating SPAGHETTI")
             )
-            assert _private(blocked) and "blocked" in _text(blocked)
+            assert is_private(blocked) and "blocked" in text(blocked)
 
-            banned = await _ask(discord, mod("ban", user=MEMBER, reason="**spam**"))
-            assert "can no longer" in _text(banned) and "1 queued job" in _text(banned)
+            banned = await reply_to(discord, mod("ban", user=MEMBER, reason="**spam**"))
+            assert "can no longer" in text(banned) and "1 queued job" in text(banned)
             # The purged job's status message says what happened to it.
             await discord.wait_for(
                 lambda r: (
@@ -98,12 +76,12 @@ async def test_moderators_shape_limits_block_terms_and_see_the_audit(
                 ),
                 10,
             )
-            refused = await _ask(discord, discord.slash_command("video", MEMBER, prompt="a bird"))
+            refused = await reply_to(discord, discord.slash_command("video", MEMBER, prompt="a bird"))
             assert (
-                _private(refused) and "stopped you" in _text(refused) and "\\*\\*spam\\*\\*" in _text(refused)
+                is_private(refused) and "stopped you" in text(refused) and "\\*\\*spam\\*\\*" in text(refused)
             )
 
-            audit = _text(await _ask(discord, mod("audit")))
+            audit = text(await reply_to(discord, mod("audit")))
             lines = audit.splitlines()
             assert "ban" in lines[0] and f"<@{MEMBER}>" in lines[0]
             assert any("blocklist add" in line for line in lines)
@@ -139,7 +117,7 @@ async def test_a_server_can_mark_its_clips_visibly_as_ai(
                 payload = discord.slash_command(
                     "videomod", MODERATOR, subcommand=("watermark",), permissions=ALL_PERMISSIONS, on=True
                 )
-                assert "now carry" in _text(await _ask(discord, payload))
+                assert "now carry" in text(await reply_to(discord, payload))
             await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat", seed=5))
             n = len(clips)
             await discord.wait_for(lambda r, n=n: len(discord.of_route("channel_message")) > n, 60, "clip")

@@ -47,6 +47,7 @@ class DiscordStandIn:
         bot_id: int = 900000000000000001,
         guilds: dict[int, int] | None = None,
         token: str = "x",
+        nonce_window: float = 120.0,
     ) -> None:
         self.app_id = app_id
         self.bot_user = payloads.user(bot_id, "videobot", bot=True)
@@ -67,8 +68,15 @@ class DiscordStandIn:
         self.failing_routes: dict[str, int] = {}  # route name -> HTTP status to answer with
         # route name -> seconds to wait, after acting on a request, before answering it (a crash window)
         self.hold: dict[str, float] = {}
-        self._nonces: dict[tuple[int, str], int] = {}  # (channel, nonce) -> message id
+        # (channel, nonce) -> (message id, when): Discord answers a repeated nonce with the first message
+        # for a few minutes only; 0 turns that off, so that only the bot's own lookups prevent repeats.
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self.nonce_window = nonce_window
         self.uploads: dict[str, bytes] = {}  # attachment id -> what a member uploaded
+        self.attachment_downloads: list[str] = []  # ids of member attachments the bot fetched
+        self.dm_channels: dict[int, int] = {}  # user id -> their direct-message channel with the bot
+        self.closed_dms: set[int] = set()  # users who accept no direct messages from the bot
+        self.forbidden_channels: set[int] = set()  # channels where the bot may no longer post
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -97,6 +105,8 @@ class DiscordStandIn:
             ("POST", "/channels/{channel}/messages", "channel_message"),
             ("GET", "/channels/{channel}/messages", "channel_history"),
             ("PATCH", "/channels/{channel}/messages/{message}", "channel_message_edit"),
+            ("DELETE", "/channels/{channel}/messages/{message}", "channel_message_delete"),
+            ("POST", "/users/@me/channels", "create_dm"),
         ]
         for method, path, name in routes:
             app.router.add_route(method, API + path, self._handler(name))
@@ -202,6 +212,7 @@ class DiscordStandIn:
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
         data = self.uploads.get(request.match_info["id"])
+        self.attachment_downloads.append(request.match_info["id"])
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data, content_type="application/octet-stream")
@@ -365,17 +376,23 @@ class DiscordStandIn:
         if unauthorized:
             return unauthorized
         channel_id = int(request.match_info["channel"])
-        if channel_id not in self.guilds.values():
+        dm_user = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
+        if channel_id not in self.guilds.values() and dm_user is None:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if channel_id in self.forbidden_channels:
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        if dm_user in self.closed_dms:
+            return _json({"message": "Cannot send messages to this user", "code": 50007}, 403)
         body = rec.json or {}
         key = (channel_id, str(body.get("nonce")))
-        if body.get("enforce_nonce") and key in self._nonces:
+        seen = self._nonces.get(key)
+        if body.get("enforce_nonce") and seen and time.monotonic() - seen[1] < self.nonce_window:
             # Discord answers a repeated nonce with the message it already created.
-            rec.response = self.messages[self._nonces[key]]
+            rec.response = self.messages[seen[0]]
             return _json(rec.response)
         response = self._post_message(rec, channel_id)
         if body.get("nonce") is not None:
-            self._nonces[key] = int(rec.response["id"])
+            self._nonces[key] = (int(rec.response["id"]), time.monotonic())
         return response
 
     async def _r_channel_history(self, request: web.Request, rec: Recorded) -> web.Response:
@@ -390,6 +407,41 @@ class DiscordStandIn:
             key=lambda m: int(m["id"]),
         )[:limit]
         return _json(list(reversed(found)))
+
+    async def _r_create_dm(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        user_id = int((rec.json or {})["recipient_id"])
+        channel_id = self.dm_channels.setdefault(user_id, payloads.snowflake())
+        return _json(
+            {
+                "id": str(channel_id),
+                "type": 1,
+                "last_message_id": None,
+                "recipients": [payloads.user(user_id, f"member{user_id}")],
+            }
+        )
+
+    async def _r_channel_message_delete(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        if self.messages.pop(int(request.match_info["message"]), None) is None:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return web.Response(status=204)
+
+    def original_response(self, token: str) -> dict[str, Any] | None:
+        """The message an interaction's first response made (a ``/video`` status message), as it is now."""
+        message_id = self._original.get(token)
+        return self.messages.get(message_id) if message_id is not None else None
+
+    def direct_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent this member directly, oldest first."""
+        channel = str(self.dm_channels.get(user_id, ""))
+        return sorted(
+            (m for m in self.messages.values() if m["channel_id"] == channel), key=lambda m: int(m["id"])
+        )
 
     def channel_messages(self) -> list[dict[str, Any]]:
         """Messages that exist in the channels now (what members would see), oldest first."""

@@ -100,3 +100,25 @@ def test_the_bot_signs_with_its_own_chain_or_refuses_a_broken_certificate(
     settings = Settings(provenance={"certificate": str(broken), "private_key": str(broken)})  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"provenance: .*chain\.pem"):
         App(settings).signing_credentials()
+
+
+def test_the_owner_caps_bound_the_defaults_too(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[limits]\nper_hour = 100\ncap_per_hour = 60\n")
+    with pytest.raises(ConfigError, match="per_hour"):
+        load_settings(path)
+    path.write_text("[limits]\nper_hour = 0\ncap_per_hour = 60\n")  # "no limit" is above any cap
+    with pytest.raises(ConfigError, match="cap_per_hour"):
+        load_settings(path)
+    path.write_text(
+        "[limits]\nper_hour = 0\ncap_per_hour = 0\n[retention]\nprompt_days = 7\nfiles_hours = 2\n"
+    )
+    settings = load_settings(path)
+    assert settings.limits.caps()["per_hour"] == 0 and settings.retention.prompt_days == 7
+
+
+def test_retention_keeps_prompts_at_least_a_day(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[retention]\nprompt_days = 0\n")
+    with pytest.raises(ConfigError, match="prompt_days"):
+        load_settings(path)

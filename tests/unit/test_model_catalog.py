@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
-from bot.model_catalog import ModelCatalog, ModelChoiceError
+from bot.model_catalog import ModelCatalog, ModelCatalogError, ModelChoiceError
 from generation.presets import PRESETS
 
 LTX, WAN, SVD = (PRESETS[n] for n in ("ltx-video-13b-distilled", "wan2.1-t2v-1.3b", "svd-xt"))
@@ -40,3 +42,17 @@ def test_suggestions_match_what_was_typed_and_stay_within_discords_limits() -> N
     everything = catalog.suggestions("")
     assert len(everything) == len(PRESETS) <= 25
     assert all(len(label) <= 100 for label, _ in everything)
+
+
+def test_two_enabled_models_with_one_name_are_refused_naming_both() -> None:
+    first = replace(WAN, name="wan", source="/srv/models/a/wan")
+    second = replace(WAN, name="wan", source="/srv/models/b/wan")
+    with pytest.raises(ModelCatalogError, match="both called 'wan'") as refused:
+        ModelCatalog.of([first, LTX, second], image_model=None)
+    assert "/srv/models/a/wan" in str(refused.value) and "/srv/models/b/wan" in str(refused.value)
+    assert isinstance(refused.value, ValueError)
+
+
+def test_one_model_enabled_twice_is_refused() -> None:
+    with pytest.raises(ModelCatalogError, match="enabled twice"):
+        ModelCatalog.of([LTX, WAN, LTX], image_model=None)

@@ -167,3 +167,31 @@ def test_the_readme_model_table_matches_the_presets() -> None:
         assert preset.source.split("/")[1] in cells[2], name
         assert cells[4] == f"{preset.architecture.download_bytes / 1e9:.1f} GB", name  # type: ignore[union-attr]
         assert ("legacy" in cells[1]) == preset.legacy, name
+
+
+def _diffusers_directory(path: Path, sidecar: dict[str, object] | None = None) -> Path:
+    path.mkdir(parents=True)
+    (path / "model_index.json").write_text(json.dumps({"_class_name": "WanPipeline"}))
+    if sidecar is not None:
+        (path / SIDECAR_NAME).write_text(json.dumps(sidecar))
+    return path
+
+
+def test_a_local_model_goes_by_its_directorys_name_not_its_path(tmp_path: Path) -> None:
+    directory = _diffusers_directory(tmp_path / "owner" / "models" / "my-wan")
+    preset = resolve_model(str(directory) + "/")
+    assert preset.name == "my-wan" and preset.source == str(directory)
+    assert str(tmp_path) not in preset.name
+
+
+def test_a_local_model_may_name_itself_in_its_sidecar(tmp_path: Path) -> None:
+    directory = _diffusers_directory(tmp_path / "checkpoint-3000", {"name": " cats-v2 ", "steps": 6})
+    preset = resolve_model(str(directory))
+    assert preset.name == "cats-v2" and preset.source == str(directory) and preset.defaults.steps == 6
+
+
+@pytest.mark.parametrize("name", ["", "  ", "/home/owner/models/wan", "models\\wan", 7, "x" * 101])
+def test_a_sidecar_name_that_is_empty_a_path_or_too_long_is_refused(tmp_path: Path, name: object) -> None:
+    directory = _diffusers_directory(tmp_path / "wan", {"name": name})
+    with pytest.raises(ModelResolutionError, match='"name"'):
+        resolve_model(str(directory))

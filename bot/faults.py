@@ -1,0 +1,146 @@
+"""What went wrong with a job, told honestly: which part failed, whether trying again can help, and the
+words its member reads. "The video model failed" only when it did.
+
+Pure rules over exception types: no Discord, no database connection, no torch.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import exc as sa_exc
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class ModelFailedError(Exception):
+    """The video model itself raised while rendering (the cause is attached)."""
+
+
+class FaultKind(enum.StrEnum):
+    STORE = "store"  # the database could not be reached
+    DISK = "disk"  # no space left where clips are written
+    MODEL = "model"  # the video model raised
+    GPU_MEMORY = "gpu_memory"  # the GPU ran out of memory for this clip
+    INPUT = "input"  # the request does not suit the model
+    TOO_LARGE = "too_large"  # the clip cannot fit the upload limit
+    SIGNING = "signing"  # Content Credentials could not be added
+    INTERNAL = "internal"  # anything else: encoding, the stored image, the bot's own code
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: FaultKind
+    detail: str = ""
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same job may well succeed if tried again a little later."""
+        return self.kind in (FaultKind.STORE, FaultKind.DISK)
+
+    def reason(self, job_id: int) -> str:
+        """What the member is told, after "your clip failed: "."""
+        return {
+            FaultKind.STORE: "the bot lost its connection to its database",
+            FaultKind.DISK: "the bot's disk is full, so the clip could not be saved (the owner can see this "
+            "in the bot's log)",
+            FaultKind.MODEL: f"the video model hit an error (logged as job #{job_id})",
+            FaultKind.GPU_MEMORY: "the GPU ran out of memory for this clip; a shorter or smaller one may fit",
+            FaultKind.INPUT: f"the video model could not use this request: {self.detail}",
+            FaultKind.TOO_LARGE: "the clip could not be made small enough for this server's upload limit",
+            FaultKind.SIGNING: f"the clip could not be signed as AI-generated (logged as job #{job_id})",
+            FaultKind.INTERNAL: f"something went wrong while finishing the clip (logged as job #{job_id})",
+        }[self.kind]
+
+    def retry_notice(self) -> str:
+        """What the member is told when the job goes back in the queue to be tried again."""
+        return {
+            FaultKind.STORE: "the bot lost its connection to its database",
+            FaultKind.DISK: "the bot's disk is full",
+        }.get(self.kind, "something went wrong")
+
+
+def classify(exc: BaseException) -> Fault:
+    # Imported here: the bot's commands use this module's other helpers without loading torch.
+    from generation.encode import ClipTooLargeError
+    from generation.generator import RenderInputError
+    from generation.provenance import ProvenanceError
+
+    if is_disk_full(exc):
+        return Fault(FaultKind.DISK)
+    if is_store_outage(exc) and any(_from_database(e) for e in causes(exc)):
+        return Fault(FaultKind.STORE)
+    if isinstance(exc, RenderInputError):
+        return Fault(FaultKind.INPUT, str(exc))
+    if isinstance(exc, ClipTooLargeError):
+        return Fault(FaultKind.TOO_LARGE)
+    if isinstance(exc, ProvenanceError):
+        return Fault(FaultKind.SIGNING)
+    # torch.OutOfMemoryError (torch.cuda.OutOfMemoryError), named here so this module needs no torch.
+    if any(type(e).__name__ == "OutOfMemoryError" for e in causes(exc)):
+        return Fault(FaultKind.GPU_MEMORY)
+    if any(isinstance(e, ModelFailedError) for e in causes(exc)):
+        return Fault(FaultKind.MODEL)
+    return Fault(FaultKind.INTERNAL)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    for e in causes(exc):
+        if isinstance(e, OSError) and e.errno in _DISK_FULL:
+            return True
+        # ffmpeg reports a full disk on its standard error, which generation passes on in its message.
+        if "No space left on device" in str(e) or "Disk quota exceeded" in str(e):
+            return True
+    return False
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """Raised by a database operation: a lost or refused connection, which passes, not a bad statement or
+    a constraint. (Any network error counts, so only ask this of what a database call raised.)"""
+    for e in causes(exc):
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(
+            e,
+            (
+                sa_exc.OperationalError,
+                sa_exc.InterfaceError,
+                sa_exc.DisconnectionError,
+                sa_exc.TimeoutError,  # no pooled connection came free in time
+            ),
+        ):
+            return True
+        # Refused, reset, timed out, or asyncpg's "Multiple exceptions: ... Connect call failed".
+        if isinstance(e, OSError) and e.errno not in _DISK_FULL:
+            return True
+        # asyncpg's own connection errors, when they escape SQLAlchemy's wrapping.
+        if type(e).__module__.startswith("asyncpg") and "Connection" in type(e).__name__:
+            return True
+    return False
+
+
+def _from_database(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.SQLAlchemyError) or type(exc).__module__.startswith("asyncpg")
+
+
+def first_line(exc: BaseException) -> str:
+    """A short, parameter-free description for a log line: the type and the first line of the message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from or while handling, outermost first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        # As Python's tracebacks do: the explicit cause, else the context unless ``from None`` hid it.
+        if current.__cause__ is not None or current.__suppress_context__:
+            current = current.__cause__
+        else:
+            current = current.__context__

@@ -1,0 +1,86 @@
+"""What the fault-injection tests share: reading a job's outcome from the outside, as a member would see
+it (the stand-in's messages) and as the owner would (the database)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.store.engine import create_engine
+from bot.store.jobs import JobRecord, JobStore
+from bot.store.schema import FINAL_STATES
+from tests.standin import DiscordStandIn
+
+MEMBER = 123456789012345678
+OTHER_MEMBER = 123456789012345679
+MODERATOR = 223456789012345678
+# Manage Server among everything else: a moderator's permissions.
+MODERATOR_PERMISSIONS = str((1 << 50) - 1)
+
+
+async def job(url: str, job_id: int = 1) -> JobRecord:
+    engine = create_engine(url)
+    try:
+        record = await JobStore(engine).get(job_id)
+        assert record is not None, f"job {job_id} does not exist"
+        return record
+    finally:
+        await engine.dispose()
+
+
+async def wait_until(
+    check: Callable[[], bool | Awaitable[bool]], timeout: float, what: str, every: float = 0.2
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:.0f}s")
+        await asyncio.sleep(every)
+
+
+async def notice_settled(url: str, job_id: int = 1) -> bool:
+    """The job has ended and no failure notice is still owed for it."""
+    record = await job(url, job_id)
+    return record.state in FINAL_STATES and record.notice_due_at is None
+
+
+async def job_exists(url: str, job_id: int = 1) -> bool:
+    try:
+        await job(url, job_id)
+    except AssertionError:
+        return False
+    return True
+
+
+def clip_posts(discord: DiscordStandIn, job_id: int = 1) -> list[dict[str, Any]]:
+    """Messages that exist now carrying this job's clip: in the channel, as follow-ups, or in DMs."""
+    title = f"Job #{job_id}"
+    return [
+        m
+        for m in discord.messages.values()
+        if m["attachments"] and any(e.get("title") == title for e in m.get("embeds") or [])
+    ]
+
+
+def failure_notices(discord: DiscordStandIn, job_id: int = 1) -> list[dict[str, Any]]:
+    """Messages telling a member that this job failed (status messages aside)."""
+    return [m for m in discord.messages.values() if f"(job #{job_id}) failed" in (m.get("content") or "")]
+
+
+def status_text(discord: DiscordStandIn, payload: dict[str, Any]) -> str:
+    """What the ``/video`` reply (the job's status message) says now."""
+    message = discord.original_response(payload["token"])
+    return str(message["content"]) if message else ""
+
+
+def has_buttons(discord: DiscordStandIn, payload: dict[str, Any]) -> bool:
+    message = discord.original_response(payload["token"])
+    return bool(message and message.get("components"))
