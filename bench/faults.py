@@ -10,7 +10,7 @@ worker that names itself after its directory keeps its name):
   kill-upload      hold Discord's answer to the clip's channel POST for a random 0.5-3 s, SIGKILL at a
                    random point while it is held (the message exists, the bot has not heard back),
                    restart at once.
-  postgres-outage  the bot reaches PostgreSQL through a TCP proxy (tests/standin/tcp_proxy.py) that goes
+  postgres-outage  the bot reaches PostgreSQL through a TCP proxy (standins/tcp_proxy.py) that goes
                    down for 5 s from a random moment of the (slowed) render: open connections are reset
                    and new ones refused, then it listens again on the same port.
   discord-storm    the clip routes (channel messages, follow-ups, DM channel creation) answer 403, 404,
@@ -32,7 +32,7 @@ only to know when the bot considers the job finished:
                    up again: its first status edit saying "rendering" (or done/failed), a clip or notice
                    posted, or the database showing it claimed again or finished, whichever comes first
 
-PostgreSQL (tests/postgres.py, $VIDEOBOT_TEST_POSTGRES) holds every run's database unless --database
+PostgreSQL (standins/postgres.py, $VIDEOBOT_TEST_POSTGRES) holds every run's database unless --database
 sqlite. There is no supervisor: a bot that exits on its own is not restarted. Logs of every run (bot.log
 with both lives, run.log with the bench's view) stay under the printed directory.
 
@@ -77,16 +77,17 @@ from bot.store.engine import create_engine  # noqa: E402
 from bot.store.jobs import JobRecord, JobStore  # noqa: E402
 from bot.store.schema import FINAL_STATES  # noqa: E402
 from generation.tiny import make_tiny  # noqa: E402
-from tests.acceptance.harness import bot_env  # noqa: E402
-from tests.postgres import POSTGRES_ADMIN, temporary_database, unreachable  # noqa: E402
-from tests.standin import DiscordStandIn, Recorded  # noqa: E402
-from tests.standin.tcp_proxy import TcpProxy  # noqa: E402
+from standins.bot_process import bot_env  # noqa: E402
+from standins.discord import DiscordStandIn, Recorded  # noqa: E402
+from standins.postgres import POSTGRES_ADMIN, temporary_database, unreachable  # noqa: E402
+from standins.tcp_proxy import TcpProxy  # noqa: E402
 
 SCENARIOS = ("kill-render", "kill-upload", "postgres-outage", "discord-storm")
 MEMBER = 123456789012345678
 
 # A render of the tiny model slowed to a few seconds (about 5 s on an idle 2-core machine: ~7 ms a step
-# plus ~1 s of encoding), so that a fault can land inside it. SLOW_RENDER's steps at a quarter of its frame
+# plus ~1 s of encoding), so that a fault can land inside it: the acceptance tests' SLOW_RENDER steps
+# (tests/acceptance/support.py) at a quarter of its frame
 # area and half its frames. The restarted process renders at the tiny model's normal speed (under 1 s).
 SLOWED_RENDER = {
     "VIDEOBOT_GENERATION__STEPS": "500",
@@ -112,7 +113,7 @@ _JOB_IN_STATUS = re.compile(r"Job #(\d+)")
 
 # -- one bot process --------------------------------------------------------------------------------------
 class BotLife:
-    """One ``python -m bot`` process, started as tests/acceptance/harness.py's ``bot_process`` starts it,
+    """One ``python -m bot`` process, started as standins/bot_process.py's ``bot_process`` starts it,
     remembering when it was spawned and whether it ended on its own."""
 
     def __init__(self, discord: DiscordStandIn, env: dict[str, str], workdir: Path, label: str) -> None:

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from generation.tiny import make_tiny
-from tests.acceptance.harness import bot_env, bot_process
-from tests.postgres import POSTGRES_ADMIN, temporary_database
-from tests.standin import DiscordStandIn
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.postgres import POSTGRES_ADMIN, temporary_database
 
 
 def _percentile(values: list[float], q: float) -> float:

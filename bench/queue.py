@@ -22,11 +22,12 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bot.limits import Limits, Refusal
+from bot.store.base import utcnow
 from bot.store.engine import create_engine
-from bot.store.jobs import JobStore, NewJob, utcnow
+from bot.store.jobs import JobStore, NewJob
 from bot.store.migrate import upgrade_to_head
 from bot.store.schema import EPOCH, FairGuild, FairMember, Job, JobState
-from tests.postgres import POSTGRES_ADMIN, temporary_database
+from standins.postgres import POSTGRES_ADMIN, temporary_database
 
 MEMBERS = 10_000
 GUILDS = 100
@@ -54,6 +55,11 @@ def _job_values(i: int) -> dict[str, object]:
         "attempts": 0,
         "created_at": utcnow(),
     }
+
+
+def _new_job(values: dict[str, object]) -> NewJob:
+    """The submission of a row like ``_job_values``'s, with default options (stored as ``{}``)."""
+    return NewJob(**{k: values[k] for k in NewJob.__dataclass_fields__ if k in values and k != "options"})
 
 
 async def _fill(store: JobStore, start: int, count: int) -> None:
@@ -99,8 +105,7 @@ async def _run(url: str, sizes: list[int]) -> list[tuple[int, float, float, floa
             loaded = size
             started = time.perf_counter()
             for i in range(SAMPLES):
-                values = _job_values(next_id + i)
-                new = NewJob(**{k: values[k] for k in NewJob.__dataclass_fields__ if k in values})
+                new = _new_job(_job_values(next_id + i))
                 await store.submit(new, LIMITS)
             submits = SAMPLES / (time.perf_counter() - started)
             next_id += SAMPLES
@@ -127,7 +132,7 @@ async def _race(url: str, attempts: int = 50, max_pending: int = 2) -> int:
     limits = Limits(max_pending=max_pending, per_hour=0, per_day=0, guild_per_day=0)
     try:
         values = [_job_values(10**9 + i) | {"user_id": 42, "guild_id": 4242} for i in range(attempts)]
-        news = [NewJob(**{k: v[k] for k in NewJob.__dataclass_fields__ if k in v}) for v in values]
+        news = [_new_job(v) for v in values]
         results = await asyncio.gather(*(store.submit(new, limits) for new in news))
         return sum(not isinstance(r, Refusal) for r in results)
     finally:

@@ -17,13 +17,13 @@ from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
 from bot.discord_app.job_commands import JobCommands
-from bot.discord_app.moderation_commands import ModerationCommands
+from bot.discord_app.moderation_commands import ModerationGroup
 from bot.discord_app.video_command import VideoCommand
 from bot.faults import first_line, is_store_outage
-from bot.limits import Limits
 from bot.model_catalog import ModelCatalog, ModelCatalogError
 from bot.store.engine import create_engine
-from bot.store.jobs import JobStore, LimitPolicy
+from bot.store.jobs import JobStore
+from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
 from bot.store.notify import listen_forever, supports_notify
@@ -56,6 +56,7 @@ class App:
         self.store = JobStore(self.engine, keep_files=timedelta(hours=settings.retention.files_hours))
         self.registry = WorkerRegistry(self.engine)
         self.moderation = ModerationStore(self.engine)
+        self.limit_overrides = LimitOverrideStore(self.engine)
         self._stop = asyncio.Event()
 
     async def migrate(self) -> None:
@@ -83,10 +84,6 @@ class App:
             elif self._stop.is_set():
                 raise ConfigError("stopped before the database could be reached")
             delay = min(delay * 2, MAX_START_BACKOFF)
-
-    def limit_policy(self) -> LimitPolicy:
-        limits = self.settings.limits
-        return LimitPolicy(Limits(**limits.defaults()), Limits(**limits.caps()))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -220,11 +217,11 @@ class App:
             if worker is not None:
                 worker.cancelled(job_id)
 
-        policy = self.limit_policy()
+        policy = self.settings.limits.policy()
         client = VideoBot(
             [
                 VideoCommand(self.store, self.registry, catalog, policy, wake_worker),
-                ModerationCommands(self.store, self.moderation, policy.defaults, policy.caps),
+                ModerationGroup(self.store, self.limit_overrides, self.moderation, policy),
             ],
             JobCommands(self.store, catalog.default, job_cancelled),
             self.settings.discord.command_guilds,

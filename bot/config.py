@@ -13,8 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.limits import LimitName, LimitPolicy, Limits
+
 ENV_PREFIX = "VIDEOBOT_"
-LIMIT_NAMES = ("max_pending", "per_hour", "per_day", "guild_per_day")
 CONFIG_ENV = "VIDEOBOT_CONFIG"
 TOKEN_ENV = "DISCORD_TOKEN"
 DEFAULT_CONFIG = Path("config.toml")
@@ -133,15 +134,15 @@ class LimitSettings(_Section):
     cap_per_day: int = Field(default=300, ge=0)
     cap_guild_per_day: int = Field(default=0, ge=0)
 
-    def defaults(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in LIMIT_NAMES}
-
-    def caps(self) -> dict[str, int]:
-        return {name: getattr(self, f"cap_{name}") for name in LIMIT_NAMES}
+    def policy(self) -> LimitPolicy:
+        """The owner's defaults, and the caps moderators' settings stay within."""
+        defaults = {name.value: getattr(self, name) for name in LimitName}
+        caps = {name.value: getattr(self, f"cap_{name}") for name in LimitName}
+        return LimitPolicy(Limits(**defaults), Limits(**caps))
 
     @model_validator(mode="after")
     def _defaults_within_caps(self) -> LimitSettings:
-        for name in LIMIT_NAMES:
+        for name in LimitName:
             value, cap = getattr(self, name), getattr(self, f"cap_{name}")
             if cap and (value == 0 or value > cap):
                 raise ValueError(f"{name} ({value or 'no limit'}) is above cap_{name} ({cap})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generation.presets import SIDECAR_NAME, ModelPreset, takes_image
+from generation.presets import SIDECAR_NAME, ModelPreset
 
 
 class ModelChoiceError(ValueError):
@@ -31,7 +31,7 @@ class ModelCatalog:
                 raise ModelCatalogError(_same_name(same, preset))
             by_name[preset.name] = preset
         default = presets[0].name
-        if image_model is None and takes_image(presets[0]):
+        if image_model is None and presets[0].takes_image:
             image_model = default
         return cls(by_name, default, image_model)
 
@@ -68,7 +68,7 @@ class ModelCatalog:
         preset = self.presets.get(requested)
         if preset is None:
             raise ModelChoiceError("That model is not enabled here; pick one from the list.")
-        if with_image and not takes_image(preset):
+        if with_image and not preset.takes_image:
             raise ModelChoiceError(
                 f"{requested} makes clips from text only; pick another model or drop the image."
             )

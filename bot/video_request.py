@@ -6,15 +6,22 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from typing import TypeGuard
+
+from bot.job_options import (
+    ASPECTS,
+    FORMATS,
+    FRAME_RATES,
+    MAX_DURATION,
+    MIN_DURATION,
+    Aspect,
+    ClipFormat,
+    JobOptions,
+)
+from generation.gif import MAX_GIF_SECONDS
 
 MAX_PROMPT = 500
 MAX_SEED = 2**32 - 1
-ASPECTS = ("16:9", "9:16", "1:1")
-FORMATS = ("mp4", "gif")
-# Playback rates a member may ask for: 0 is the model's own; the others are reached by interpolation.
-FRAME_RATES = (0, 24, 30)
-MIN_DURATION, MAX_DURATION = 1.0, 20.0  # seconds; each model then clamps to what it makes well
-MAX_GIF_SECONDS = 6.0  # as generation.gif.MAX_GIF_SECONDS; repeated so this module imports no torch
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -28,22 +35,7 @@ class VideoRequest:
     prompt: str
     negative_prompt: str | None
     seed: int
-    aspect: str | None = None
-    duration: float | None = None
-    format: str | None = None
-    sound: bool | None = None  # None: the model's sound, if it makes any
-    fps: int | None = None  # None: the owner's smooth_fps; 0: the model's own rate
-
-    def options(self) -> dict[str, object]:
-        """What the worker needs to shape the clip; absent keys mean the defaults."""
-        pairs = (
-            ("aspect", self.aspect),
-            ("duration", self.duration),
-            ("format", self.format),
-            ("sound", self.sound),
-            ("fps", self.fps),
-        )
-        return {k: v for k, v in pairs if v is not None}
+    options: JobOptions
 
 
 def clean_text(text: str) -> str:
@@ -82,13 +74,13 @@ def validate_request(
         seed = secrets.randbelow(MAX_SEED + 1)
     elif not 0 <= seed <= MAX_SEED:
         raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
-    if aspect is not None and aspect not in ASPECTS:
+    if aspect is not None and not _is_aspect(aspect):
         raise InvalidRequestError(f"The aspect ratio must be one of {', '.join(ASPECTS)}.")
     if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
         raise InvalidRequestError(
             f"The duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds."
         )
-    if format is not None and format not in FORMATS:
+    if format is not None and not _is_format(format):
         raise InvalidRequestError(f"The format must be one of {', '.join(FORMATS)}.")
     if format == "gif" and duration is not None and duration > MAX_GIF_SECONDS:
         raise InvalidRequestError(f"GIFs are for short clips: {MAX_GIF_SECONDS:g} seconds at most.")
@@ -102,9 +94,13 @@ def validate_request(
         prompt=cleaned,
         negative_prompt=negative_cleaned or None,
         seed=seed,
-        aspect=aspect,
-        duration=duration,
-        format=format if format != "mp4" else None,
-        sound=sound,
-        fps=fps,
+        options=JobOptions(aspect=aspect, duration=duration, format=format or "mp4", sound=sound, fps=fps),
     )
+
+
+def _is_aspect(value: str) -> TypeGuard[Aspect]:
+    return value in ASPECTS
+
+
+def _is_format(value: str) -> TypeGuard[ClipFormat]:
+    return value in FORMATS

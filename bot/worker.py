@@ -30,11 +30,10 @@ from bot.store.moderation import ModerationStore
 from bot.store.schema import JobState
 from bot.store.workers import WorkerRegistry
 from bot.worker_identity import held_workspaces
+from generation.clip_shape import shape_clip
 from generation.encode import EncodedClip
 from generation.generator import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
-from generation.gif import MAX_GIF_SECONDS
 from generation.output import ClipFile, write_clip
-from generation.presets import ModelPreset
 from generation.provenance import ClipFacts, SigningCredentials
 from generation.watermark import add_watermark
 
@@ -498,23 +497,30 @@ class Worker:
         return True
 
     async def _render(self, job: JobRecord, path: Path, lease_lost: asyncio.Event) -> tuple[EncodedClip, str]:
+        if job.options_error is not None:
+            raise RenderInputError(f"its options cannot be read ({job.options_error})")
         image = None
-        if job.options.get("image"):
+        if job.options.image:
             png = await self._persist(lambda: self._store.image(job.id), "read the job's image")
             if png is None:
                 raise RenderInputError("its image is missing")
             image = Image.open(io.BytesIO(png)).convert("RGB")
         generator = self._generators[job.model]
-        gif = job.options.get("format") == "gif"
+        options = job.options
+        smooth_fps = self._options.smooth_fps
+        shape = shape_clip(
+            generator.preset, options.aspect, options.duration, options.gif, options.fps, smooth_fps
+        )
         request = RenderRequest(
             prompt=job.prompt,
             seed=job.seed,
             negative_prompt=job.negative_prompt,
             image=image,
-            # GIFs play at 15 fps at most and are silent: no interpolation, no sound.
-            fps=None if gif else target_fps(generator.preset, job.options, self._options.smooth_fps),
-            sound=not gif and job.options.get("sound", True) is not False,
-            **shape_for(generator.preset, job.options),
+            width=shape.width,
+            height=shape.height,
+            num_frames=shape.num_frames,
+            fps=shape.fps,
+            sound=not options.gif and options.sound is not False,  # GIFs are silent
         )
 
         def should_stop() -> bool:
@@ -535,7 +541,7 @@ class Worker:
         facts = ClipFacts(
             model=clip.model, seed=clip.seed, prompt=job.prompt, negative_prompt=job.negative_prompt
         )
-        out = ClipFile(frames, clip.fps, facts, clip.audio, "gif" if gif else "mp4")
+        out = ClipFile(frames, clip.fps, facts, clip.audio, options.format)
         encoded = await asyncio.to_thread(
             write_clip, out, path.with_suffix(f".{out.format}"), job.max_bytes, self._options.credentials
         )
@@ -677,27 +683,3 @@ class Worker:
                         shutil.rmtree(path, ignore_errors=True)
                     else:
                         path.unlink()
-
-
-def target_fps(preset: ModelPreset, options: dict[str, Any], smooth_fps: int) -> int | None:
-    """The playback rate to interpolate up to: the member's choice (0: the model's own), else the owner's
-    smooth_fps; None when that is not above the model's own rate."""
-    wanted = int(options["fps"]) if options.get("fps") is not None else smooth_fps
-    return wanted if wanted > preset.defaults.fps else None
-
-
-def shape_for(preset: ModelPreset, options: dict[str, Any]) -> dict[str, int]:
-    """Width, height and frame count for a job's aspect and duration, by its model's rules."""
-    defaults, family = preset.defaults, preset.family
-    shape: dict[str, int] = {}
-    if options.get("aspect"):
-        shape["width"], shape["height"] = family.size_for(
-            str(options["aspect"]), defaults.width, defaults.height
-        )
-    if options.get("duration"):
-        shape["num_frames"] = family.frames_for(float(options["duration"]), defaults.fps)
-    if options.get("format") == "gif":
-        # GIFs are for short clips: cap the length, stepping down by the model's frame rule.
-        frames = shape.get("num_frames", defaults.num_frames)
-        shape["num_frames"] = family.frames_within(frames, defaults.fps, MAX_GIF_SECONDS)
-    return shape

@@ -19,7 +19,7 @@ class AudioTrack:
 
     @property
     def seconds(self) -> float:
-        return self.samples.shape[1] / self.sample_rate
+        return int(self.samples.shape[1]) / self.sample_rate
 
     def fitted(self, seconds: float) -> AudioTrack:
         """This track cut, or padded with silence, to exactly ``seconds``: the picture's length."""

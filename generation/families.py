@@ -302,6 +302,19 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+# Pipelines whose call takes a first frame: optional for LTXConditionPipeline, required for the others (their
+# families need an image). Checked against each class's call signature in tests/unit/test_presets.py.
+IMAGE_PIPELINES = frozenset(
+    {
+        "LTXConditionPipeline",
+        "LTXImageToVideoPipeline",
+        "StableVideoDiffusionPipeline",
+        "WanImageToVideoPipeline",
+        "HunyuanVideo15ImageToVideoPipeline",
+    }
+)
+
+
 def family_for_pipeline_class(class_name: str) -> Family | None:
     for family in FAMILIES.values():
         if class_name in family.pipeline_classes:

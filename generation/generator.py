@@ -31,7 +31,13 @@ from generation.memory import (
     resolve_plan,
 )
 from generation.planning import largest_clip
-from generation.presets import ModelPreset, RenderOverrides, resolve_loaded, resolve_model
+from generation.presets import (
+    ModelPreset,
+    ModelResolutionError,
+    RenderOverrides,
+    resolve_loaded,
+    resolve_model,
+)
 from generation.speed import (
     MagCalibration,
     SpeedOptions,
@@ -144,8 +150,9 @@ class VideoGenerator:
 
     @property
     def accepts_image(self) -> bool:
-        """Whether renders may start from an image (known once loaded; image families always)."""
-        return self.preset.family.needs_image or "image" in self._call_params
+        """Whether renders may start from an image: the preset's answer, decided when the model was resolved
+        (for a Hub id, once its pipeline class is known) and checked against the loaded pipeline's call."""
+        return self.preset.takes_image
 
     def load(self) -> None:
         with self._lock:
@@ -172,6 +179,8 @@ class VideoGenerator:
         self.memory_plan = plan
         pipe.set_progress_bar_config(disable=True)
         self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
+        self._check_image_support(type(pipe).__name__)
+        self._warn_ignored_arguments(type(pipe).__name__)
         self._placement = placement
         self._pipe = pipe
         try:
@@ -191,6 +200,37 @@ class VideoGenerator:
             ", VAE tiling" if plan.vae_tiling else "",
             plan.reason,
         )
+
+    def _check_image_support(self, pipeline_class: str) -> None:
+        """The loaded pipeline's call must agree with what resolution decided about images."""
+        preset = self.preset
+        takes = "image" in self._call_params
+        if takes == preset.takes_image:
+            return
+        if preset.takes_image:
+            raise ModelResolutionError(
+                f"{preset.name} was resolved as starting clips from an image ({preset.family.name} family), "
+                f"but it loads as {pipeline_class}, whose call takes no image"
+            )
+        log.warning(
+            "%s loads as %s, whose call takes an image, but it was resolved as text-only (%s family): "
+            "images are refused",
+            preset.name,
+            pipeline_class,
+            preset.family.name,
+        )
+
+    def _warn_ignored_arguments(self, pipeline_class: str) -> None:
+        """Name the family's and the preset's call arguments the pipeline does not take: they are dropped."""
+        ignored = sorted(k for k in self._recipe_kwargs() if k not in self._call_params)
+        if ignored:
+            log.warning(
+                "%s: %s takes no %s; ignoring %s",
+                self.preset.name,
+                pipeline_class,
+                ", ".join(ignored),
+                "it" if len(ignored) == 1 else "them",
+            )
 
     def _apply_speed_options(self) -> None:
         speed, steps = self._speed, self._default_steps()
@@ -272,84 +312,88 @@ class VideoGenerator:
         should_cancel: Callable[[], bool] | None,
     ) -> RenderedClip:
         preset = self.preset
-        family, defaults = preset.family, preset.defaults
-        width = family.fit_side(request.width or defaults.width)
-        height = family.fit_side(request.height or defaults.height)
-        num_frames = family.fit_frames(request.num_frames or defaults.num_frames)
-        # A distilled model's fixed schedule sets the number of steps; otherwise the request or the default.
-        steps = preset.fixed_steps or request.steps or defaults.steps
-        cancelled_at = 0
-
-        def after_step(step: int) -> bool:
-            """Report progress; True when the render should stop."""
-            nonlocal cancelled_at
-            if on_step is not None:
-                on_step(step + 1, steps)
-            if should_cancel is not None and should_cancel():
-                cancelled_at = step + 1
-                return True
-            return False
-
-        def step_end(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-            if after_step(step):
-                if not hasattr(type(pipe), "interrupt"):
-                    raise _StopRender  # e.g. Stable Video Diffusion never checks the flag
-                pipe._interrupt = True  # the loop ends after this step, and the pipeline tidies up
-            return kwargs
-
-        def legacy_step(step: int, timestep: Any, latents: Any) -> None:
-            # Older pipelines (ModelScope) have no interrupt flag: leave the loop by raising.
-            if after_step(step):
-                raise _StopRender
-
-        if family.needs_image and request.image is None:
+        if preset.family.needs_image and request.image is None:
             raise RenderInputError(f"{preset.name} makes video from an image: attach one")
         if request.image is not None and not self.accepts_image:
             raise RenderInputError(f"{preset.name} makes video from text only: it cannot use an image")
+        # A distilled model's fixed schedule sets the number of steps; otherwise the request or the default.
+        steps = preset.fixed_steps or request.steps or preset.defaults.steps
+        progress = _Progress(steps, on_step, should_cancel)
+        kwargs = self._call_kwargs(request, steps, progress)
+        started = time.perf_counter()
+        output = self._call_pipeline(kwargs, progress)
+        elapsed = time.perf_counter() - started
+        if progress.cancelled_at:
+            raise RenderCancelledError(
+                f"cancelled after step {progress.cancelled_at} of {steps} ({elapsed:.1f}s)"
+            )
+        return self._clip_of(output, request, steps, elapsed, should_cancel)
+
+    def _recipe_kwargs(self) -> dict[str, Any]:
+        """The call arguments the family and the preset's recipe add: the same for every render."""
+        preset = self.preset
+        recipe: dict[str, Any] = {**preset.family.call_kwargs, **dict(preset.call_kwargs)}
+        if preset.defaults.guidance_2 is not None:
+            recipe["guidance_scale_2"] = preset.defaults.guidance_2
+        return recipe
+
+    def _call_kwargs(self, request: RenderRequest, steps: int, progress: _Progress) -> dict[str, Any]:
+        """The pipeline call for ``request``: sizes fitted to the family, then only what the call takes."""
+        family, defaults = self.preset.family, self.preset.defaults
+        width = family.fit_side(request.width or defaults.width)
+        height = family.fit_side(request.height or defaults.height)
         kwargs: dict[str, Any] = {
             "height": height,
             "width": width,
-            "num_frames": num_frames,
+            "num_frames": family.fit_frames(request.num_frames or defaults.num_frames),
             "num_inference_steps": steps,
             family.guidance_param: defaults.guidance,
             "generator": torch.Generator(device="cpu").manual_seed(request.seed),
             "output_type": "np",
-            "callback_on_step_end": step_end,
-            "callback": legacy_step,
+            "callback_on_step_end": progress.step_end,
+            "callback": progress.legacy_step,
             "callback_steps": 1,
             family.fps_param: defaults.fps,
-            **family.call_kwargs,
-            **dict(preset.call_kwargs),
+            **self._recipe_kwargs(),
         }
-        if defaults.guidance_2 is not None:
-            kwargs["guidance_scale_2"] = defaults.guidance_2
         if family.takes_prompt:
             kwargs["prompt"] = request.prompt
         if request.image is not None:
             kwargs["image"] = fit_image(request.image, width, height)
         if request.negative_prompt and defaults.supports_negative:
             kwargs["negative_prompt"] = request.negative_prompt
+        # What the call does not take is left out (the recipe's arguments among them were named at load).
         kwargs = {k: v for k, v in kwargs.items() if k in self._call_params}
         if "callback_on_step_end" in kwargs:
             kwargs.pop("callback", None)
             kwargs.pop("callback_steps", None)
+        return kwargs
 
+    def _call_pipeline(self, kwargs: dict[str, Any], progress: _Progress) -> Any:
+        """The pipeline's output, or None when the render was stopped by raising out of its loop."""
         # Pipelines with no step callback at all (HunyuanVideo 1.5) report through their scheduler's step.
-        hook = None if {"callback_on_step_end", "callback"} & self._call_params else after_step
-        started = time.perf_counter()
+        hook = None if {"callback_on_step_end", "callback"} & self._call_params else progress.after_step
         try:
             with torch.inference_mode(), _scheduler_steps_reported(self._pipe.scheduler, hook):
-                output = self._pipe(**kwargs)
+                return self._pipe(**kwargs)
         except BaseException as exc:
             # Leaving the call early skips the pipeline's own tidying: step caches keep this clip's state
             # (the next clip would differ) and offloaded components stay on the GPU. Do it here.
             self._tidy_after_interrupted_call()
             if not isinstance(exc, _StopRender):
                 raise
-            output = None
-        elapsed = time.perf_counter() - started
-        if cancelled_at:
-            raise RenderCancelledError(f"cancelled after step {cancelled_at} of {steps} ({elapsed:.1f}s)")
+            return None
+
+    def _clip_of(
+        self,
+        output: Any,
+        request: RenderRequest,
+        steps: int,
+        elapsed: float,
+        should_cancel: Callable[[], bool] | None,
+    ) -> RenderedClip:
+        """The pipeline's output as a clip: uint8 frames, its sound if asked, interpolated up to ``fps``."""
+        defaults = self.preset.defaults
         frames = np.asarray(output.frames[0])
         frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         timings = {"generate_s": elapsed}
@@ -367,7 +411,7 @@ class VideoGenerator:
         return RenderedClip(
             frames=frames,
             fps=fps,
-            model=preset.name,
+            model=self.preset.name,
             seed=request.seed,
             steps=steps,
             timings=timings,
@@ -388,6 +432,40 @@ class VideoGenerator:
         config = getattr(vocoder, "config", None)
         rate = getattr(config, "output_sampling_rate", None) or getattr(config, "sampling_rate", None)
         return int(rate or getattr(self._pipe, "audio_sampling_rate", 0) or 0)
+
+
+class _Progress:
+    """Reports each finished denoising step and stops the render when the caller cancels, through whichever
+    hook the pipeline offers: a step-end callback, a legacy callback, or its scheduler's step."""
+
+    def __init__(
+        self, steps: int, on_step: ProgressCallback | None, should_cancel: Callable[[], bool] | None
+    ) -> None:
+        self.steps = steps
+        self.on_step = on_step
+        self.should_cancel = should_cancel
+        self.cancelled_at = 0  # the step after which the caller cancelled (0: not cancelled)
+
+    def after_step(self, step: int) -> bool:
+        """Report progress; True when the render should stop."""
+        if self.on_step is not None:
+            self.on_step(step + 1, self.steps)
+        if self.should_cancel is not None and self.should_cancel():
+            self.cancelled_at = step + 1
+            return True
+        return False
+
+    def step_end(self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.after_step(step):
+            if not hasattr(type(pipe), "interrupt"):
+                raise _StopRender  # e.g. Stable Video Diffusion never checks the flag
+            pipe._interrupt = True  # the loop ends after this step, and the pipeline tidies up
+        return kwargs
+
+    def legacy_step(self, step: int, timestep: Any, latents: Any) -> None:
+        # Older pipelines (ModelScope) have no interrupt flag: leave the loop by raising.
+        if self.after_step(step):
+            raise _StopRender
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from generation.families import (
     HUNYUAN,
     HUNYUAN15,
     HUNYUAN15_I2V,
+    IMAGE_PIPELINES,
     KANDINSKY5,
     LTX,
     LTX2,
@@ -81,6 +82,22 @@ class ModelPreset:
     call_kwargs: tuple[tuple[str, object], ...] = ()
     # Superseded by a newer model here; kept for servers that like its look (or its memes).
     legacy: bool = False
+    # Whether a clip may start from an attached image: decided here, once, from the family and the pipeline
+    # class the model loads as, and recomputed whenever ``replace`` makes a new preset (e.g. a Hub id's
+    # family, known once loaded). The bot's catalog and the generator both ask this.
+    takes_image: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        loads_as = self.loads_as
+        takes = self.family.needs_image or (loads_as is not None and loads_as in IMAGE_PIPELINES)
+        object.__setattr__(self, "takes_image", takes)
+
+    @property
+    def loads_as(self) -> str | None:
+        """The diffusers pipeline class the source loads as, where known before loading."""
+        if self.pipeline_class is not None:
+            return self.pipeline_class
+        return self.architecture.pipeline_class if self.architecture is not None else None
 
     @property
     def fixed_steps(self) -> int | None:
@@ -323,22 +340,6 @@ ALIASES = {"ltx-video-distilled": "ltx-video-13b-distilled"}
 # Why this one: see "Choosing the default" in README.md.
 DEFAULT_PRESET = "kandinsky-5-lite"
 
-# Pipelines whose call takes a first frame (optional for LTXConditionPipeline, required for the others).
-IMAGE_PIPELINES = frozenset(
-    {
-        "LTXConditionPipeline",
-        "LTXImageToVideoPipeline",
-        "StableVideoDiffusionPipeline",
-        "WanImageToVideoPipeline",
-        "HunyuanVideo15ImageToVideoPipeline",
-    }
-)
-
-
-def takes_image(preset: ModelPreset) -> bool:
-    """Whether the model can start a clip from an attached image."""
-    return preset.family.needs_image or preset.pipeline_class in IMAGE_PIPELINES
-
 
 class ModelResolutionError(ValueError):
     """The model reference cannot be used; the message says why and what to do."""
@@ -348,7 +349,8 @@ def resolve_model(reference: str, overrides: RenderOverrides | None = None) -> M
     """Resolve a preset name, a local diffusers directory or a Hub id into a preset.
 
     Hub ids that are not presets are resolved from their pipeline class once loaded (see
-    ``resolve_loaded``); here they need explicit family-independent checks only.
+    ``resolve_loaded``); here they need explicit family-independent checks only, and until then they take
+    no image (``takes_image`` is False for the unknown family).
     """
     overrides = overrides or RenderOverrides()
     reference = ALIASES.get(reference, reference)
@@ -372,7 +374,8 @@ def resolve_model(reference: str, overrides: RenderOverrides | None = None) -> M
 
 
 def resolve_loaded(preset: ModelPreset, pipeline_class: str, overrides: RenderOverrides) -> ModelPreset:
-    """Fill in the family of a preset whose family was unknown until its pipeline was loaded."""
+    """Fill in the family (and with it whether it takes an image) of a preset whose family was unknown until
+    its pipeline was loaded."""
     if preset.family is not _UNKNOWN:
         return preset
     family = family_for_pipeline_class(pipeline_class)
@@ -381,7 +384,9 @@ def resolve_loaded(preset: ModelPreset, pipeline_class: str, overrides: RenderOv
             f"model {preset.source!r} loads as {pipeline_class}, which this bot does not know how to drive "
             f"(known: {', '.join(c for f in FAMILIES.values() for c in f.pipeline_classes)})"
         )
-    return replace(preset, family=family, defaults=overrides.apply(family.defaults))
+    return replace(
+        preset, family=family, defaults=overrides.apply(family.defaults), pipeline_class=pipeline_class
+    )
 
 
 def _resolve_directory(path: Path, overrides: RenderOverrides) -> ModelPreset:

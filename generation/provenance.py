@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import functools
+import importlib
 import json
 import os
 import re
@@ -238,9 +239,7 @@ def read_manifest(path: Path, mime: str, *, trust_anchors_pem: bytes | None = No
 
 def _c2pa() -> ModuleType:
     # Imported on first use: the native library is 23 MB and most imports of generation never sign.
-    import c2pa
-
-    return c2pa
+    return importlib.import_module("c2pa")
 
 
 def _manifest(title: str, mime: str, facts: ClipFacts) -> dict[str, Any]:

@@ -56,11 +56,7 @@ def apply_speed_options(
                 log.warning("%s cannot switch attention backends; keeping its default", name)
         config = cache_config(options, steps, mag_ratios)
         if config is not None:
-            try:
-                denoiser.enable_cache(config)
-            except Exception as exc:  # a speed-up is optional: never fail loading the model over it
-                # Each cache knows the block classes it can hook; a model it does not know runs uncached.
-                log.warning("%s cannot use the %s cache (%s); running every block", name, options.cache, exc)
+            _enable_cache(denoiser, config, options.cache)
         if options.compile:
             if getattr(denoiser, "_repeated_blocks", None):
                 denoiser.compile_repeated_blocks(fullgraph=True)
@@ -68,19 +64,41 @@ def apply_speed_options(
                 denoiser.compile(fullgraph=False)
 
 
+def _enable_cache(denoiser: Any, config: Any, cache: str) -> None:
+    name = type(denoiser).__name__
+    before = hook_count(denoiser)
+    try:
+        denoiser.enable_cache(config)
+    except Exception as exc:  # a speed-up is optional: never fail loading the model over it
+        # Each cache knows the block classes it can hook; a model it does not know runs uncached.
+        log.warning("%s cannot use the %s cache (%s); running every block", name, cache, exc)
+        return
+    if hook_count(denoiser) == before:
+        # Some caches find their blocks by module name (TaylorSeer: "^blocks.*attn", which Wan's "attn1" and
+        # "attn2" do not match in full): enabled, they would hook nothing and skip nothing.
+        log.warning("the %s cache finds none of %s's blocks; running every block", cache, name)
+        denoiser.disable_cache()
+
+
+def hook_count(module: Any) -> int:
+    """How many diffusers hooks (step caches, group offloading) ``module`` and its submodules carry."""
+    return sum(len(getattr(getattr(m, "_diffusers_hook", None), "hooks", ())) for m in module.modules())
+
+
 def cache_config(options: SpeedOptions, steps: int, mag_ratios: list[float] | None = None) -> Any:
     if options.cache == "first-block":
-        from diffusers import FirstBlockCacheConfig
+        # From the defining modules: the package root shows type checkers only untyped placeholders.
+        from diffusers.hooks.first_block_cache import FirstBlockCacheConfig
 
         return FirstBlockCacheConfig(threshold=options.cache_threshold)
     if options.cache == "taylorseer":
-        from diffusers import TaylorSeerCacheConfig
+        from diffusers.hooks.taylorseer_cache import TaylorSeerCacheConfig
 
         # A full step every other step after the first three, first-order prediction: the defaults of the
         # TaylorSeer paper's diffusers integration, with the interval halved for few-step models.
         return TaylorSeerCacheConfig(cache_interval=2 if steps < 20 else 5, disable_cache_before_step=3)
     if options.cache == "mag":
-        from diffusers import MagCacheConfig
+        from diffusers.hooks.mag_cache import MagCacheConfig
 
         if mag_ratios is None:
             return MagCacheConfig(calibrate=True, num_inference_steps=steps)

@@ -26,7 +26,8 @@ def word_tokenizer() -> Any:
     vocab = {token: i for i, token in enumerate([*SPECIAL, *WORDS])}
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(
+    fast_tokenizer: Callable[..., Any] = PreTrainedTokenizerFast  # its constructor is untyped
+    return fast_tokenizer(
         tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", bos_token="<bos>"
     )
 

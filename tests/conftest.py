@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from generation.tiny import make_tiny
-from tests import postgres
+from standins import postgres
 
 
 @pytest.fixture(scope="session")

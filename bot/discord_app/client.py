@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+import secrets
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
-from bot.discord_app.command_errors import GENERIC, explain
+from bot.discord_app.command_errors import explain, unexpected
 from bot.discord_app.job_commands import CancelButton, JobCommands
-
-
-class CommandSet(Protocol):
-    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None: ...
-
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +27,12 @@ def _guild_only(command: app_commands.Command[Any, ..., Any] | app_commands.Cont
 
 
 class VideoBotTree(app_commands.CommandTree[discord.Client]):
-    """Refuses a server-only command used outside a server before it runs: Discord hides such commands
-    there, but a stale client or a Discord-compatible server may send one anyway."""
+    """Every command's checks and errors pass here.
+
+    A server-only command used outside a server is refused before it runs: Discord hides such commands
+    there, but a stale client or a Discord-compatible server may send one anyway. Every error ends in one
+    private reply: a precise one when the member can act on it, else an apology with an id to find the
+    traceback in the log."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         command = interaction.command
@@ -41,10 +42,39 @@ class VideoBotTree(app_commands.CommandTree[discord.Client]):
             return False  # there is no one to tell: suggestions are not messages
         raise app_commands.NoPrivateMessage()
 
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
+        # Names and ids only: an interaction's token and a member's prompt stay out of the log.
+        name = interaction.command.qualified_name if interaction.command else "(unknown)"
+        message = explain(error)
+        if message is None:
+            incident = secrets.token_hex(4)
+            log.error(
+                "error %s: command %s failed in guild %s",
+                incident,
+                name,
+                interaction.guild_id,
+                exc_info=error,
+            )
+            message = unexpected(incident)
+        else:
+            log.warning("command %s in guild %s: %s", name, interaction.guild_id, _kind(error))
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the error")
+
 
 class VideoBot(discord.Client):
     def __init__(
-        self, command_sets: Sequence[CommandSet], job_commands: JobCommands, command_guilds: list[int]
+        self,
+        features: Sequence[commands.Cog | app_commands.Group],
+        job_commands: JobCommands,
+        command_guilds: list[int],
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -55,13 +85,13 @@ class VideoBot(discord.Client):
             chunk_guilds_at_startup=False,
         )
         self.tree = VideoBotTree(self)
-        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self._command_guilds = [discord.Object(g) for g in command_guilds]
-        for command_set in (*command_sets, job_commands):
-            command_set.register(self.tree)
+        for feature in (*features, job_commands):
+            # A Cog holds a feature's top-level commands (discord.py binds them to it); a Group is one.
+            for command in feature.get_app_commands() if isinstance(feature, commands.Cog) else [feature]:
+                self.tree.add_command(command)
         # The Cancel button finds the cancel logic here, after a restart too.
         self.job_commands = job_commands
-        self.on_started: Callable[[], Awaitable[None]] | None = None
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CancelButton)
@@ -73,30 +103,9 @@ class VideoBot(discord.Client):
         else:
             await self.tree.sync()
             log.info("synced global commands (Discord may take up to an hour to show changes)")
-        if self.on_started is not None:
-            await self.on_started()
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
-
-    async def _on_tree_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        # Names and ids only: an interaction's token and a member's prompt stay out of the log.
-        name = interaction.command.qualified_name if interaction.command else "(unknown)"
-        message = explain(error)
-        if message is None:
-            log.error("command %s failed in guild %s", name, interaction.guild_id, exc_info=error)
-            message = GENERIC
-        else:
-            log.warning("command %s in guild %s: %s", name, interaction.guild_id, _kind(error))
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the user about the error")
 
 
 def _kind(error: app_commands.AppCommandError) -> str:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import aiohttp
 from discord import AppCommandOptionType, app_commands
 
+from bot.discord_app.checks import NotModeratorError
 from bot.faults import causes, is_store_outage
 
-GENERIC = "Sorry, something went wrong on my side. Please try again in a moment."
+
+def unexpected(incident: str) -> str:
+    """The apology for a fault of the bot's own, with the id its traceback is logged under."""
+    return (
+        f"Sorry, something went wrong on my side (error `{incident}`). Please try again in a moment; "
+        "if it keeps happening, tell the bot's owner this error id."
+    )
+
+
 SERVERS_ONLY = "This command works in servers only."
+MODERATORS_ONLY = "Only members with the Manage Server permission can use `/videomod`."
 QUEUE_UNREACHABLE = (
     "The job queue cannot be reached right now, so nothing changed. Please try again in a minute."
 )
@@ -33,9 +43,11 @@ _MISSING = {
 
 def explain(error: app_commands.AppCommandError) -> str | None:
     """The text for a failure the member can act on; None for a fault of the bot's own, which gets the
-    generic apology (and a traceback in the log)."""
+    apology of ``unexpected`` (and a traceback in the log)."""
     if isinstance(error, app_commands.NoPrivateMessage):
         return SERVERS_ONLY
+    if isinstance(error, NotModeratorError):
+        return MODERATORS_ONLY
     if isinstance(error, app_commands.CommandSignatureMismatch):
         # Raised, among others, when a required option is missing: Discord sent an older definition.
         return OPTIONS_MISMATCH

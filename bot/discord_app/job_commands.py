@@ -8,15 +8,12 @@ from typing import Any, Self
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.discord_app import status
+from bot.discord_app.checks import is_moderator, server_id
 from bot.discord_app.status_message import edit_status
 from bot.store.jobs import CancelOutcome, JobStore
-
-
-def is_moderator(interaction: discord.Interaction) -> bool:
-    """Discord hides moderator commands by default permissions only; the bot checks for itself too."""
-    return interaction.guild_id is not None and interaction.permissions.manage_guild
 
 
 class CancelButton(
@@ -39,8 +36,10 @@ class CancelButton(
         return cls(int(match["job_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        commands: JobCommands = interaction.client.job_commands  # type: ignore[attr-defined]
-        await commands.cancel(interaction, self.job_id, from_button=True)
+        job_commands = getattr(interaction.client, "job_commands", None)
+        if not isinstance(job_commands, JobCommands):
+            raise TypeError("the client has no job commands to cancel with")
+        await job_commands.cancel_job(interaction, self.job_id, from_button=True)
 
 
 def cancel_view(job_id: int) -> discord.ui.View:
@@ -49,30 +48,19 @@ def cancel_view(job_id: int) -> discord.ui.View:
     return view
 
 
-class JobCommands:
+class JobCommands(commands.Cog):
+    """``/queue`` and ``/cancel``."""
+
     def __init__(self, store: JobStore, model: str, on_cancelled: Callable[[int], None]) -> None:
         self._store = store
         self._model = model
         # Tells a worker in this process at once; workers elsewhere notice within their watch interval.
         self._on_cancelled = on_cancelled
 
-    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        @tree.command(name="queue", description="Your clips in the queue, and how long the queue is")
-        @app_commands.guild_only()
-        async def queue(interaction: discord.Interaction) -> None:
-            await self.show_queue(interaction)
-
-        @tree.command(name="cancel", description="Cancel one of your clips (moderators: anyone's)")
-        @app_commands.guild_only()
-        @app_commands.describe(job="Job number (default: your latest)")
-        async def cancel(
-            interaction: discord.Interaction, job: app_commands.Range[int, 1] | None = None
-        ) -> None:
-            await self.cancel(interaction, job)
-
-    async def show_queue(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        jobs = await self._store.member_jobs(interaction.guild_id, interaction.user.id)
+    @app_commands.command(name="queue", description="Your clips in the queue, and how long the queue is")
+    @app_commands.guild_only()
+    async def queue(self, interaction: discord.Interaction) -> None:
+        jobs = await self._store.member_jobs(server_id(interaction), interaction.user.id)
         length = await self._store.queue_length(self._model)
         lines = [
             f"• Job #{job.id}: " + (f"position {position} in the queue" if position else "rendering now")
@@ -82,18 +70,26 @@ class JobCommands:
         text = "\n".join([head, *lines, f"Jobs waiting in the queue: {length}."])
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="cancel", description="Cancel one of your clips (moderators: anyone's)")
+    @app_commands.guild_only()
+    @app_commands.describe(job="Job number (default: your latest)")
     async def cancel(
+        self, interaction: discord.Interaction, job: app_commands.Range[int, 1] | None = None
+    ) -> None:
+        await self.cancel_job(interaction, job)
+
+    async def cancel_job(
         self, interaction: discord.Interaction, job_id: int | None, from_button: bool = False
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = server_id(interaction)
         if job_id is None:
-            latest = await self._store.latest_pending(interaction.guild_id, interaction.user.id)
+            latest = await self._store.latest_pending(guild_id, interaction.user.id)
             if latest is None:
                 await interaction.response.send_message("You have no clips to cancel.", ephemeral=True)
                 return
             job_id = latest.id
         moderator = is_moderator(interaction)
-        result = await self._store.cancel(job_id, interaction.guild_id, interaction.user.id, moderator)
+        result = await self._store.cancel(job_id, guild_id, interaction.user.id, moderator)
         who = (
             "its requester"
             if result.job is None or result.job.user_id == interaction.user.id

@@ -1,7 +1,7 @@
 """``/videomod``: moderators adjust limits, ban members, purge the queue, block terms, read the audit log.
 
 Discord hides the group from members without Manage Server (``default_permissions``), but that is
-Discord's check, not the bot's: every command checks the member's permissions again.
+Discord's check, not the bot's: the group's ``interaction_check`` checks again before every subcommand.
 """
 
 from __future__ import annotations
@@ -11,34 +11,37 @@ from discord import app_commands
 
 from bot.blocklist import MAX_TERM
 from bot.discord_app import status
-from bot.discord_app.job_commands import is_moderator
+from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.safe_text import quote_user_text
 from bot.discord_app.status_message import edit_status
-from bot.limits import NO_CAPS, LimitLayer, Limits, capped
+from bot.limits import LimitLayer, LimitName, LimitPolicy, Limits, Scope
+from bot.store.base import Audit
 from bot.store.jobs import JobRecord, JobStore
+from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.moderation import ModerationStore
 
 Count = app_commands.Range[int, 0, 10_000]
 # Anyone with an account: a member, or someone who has left the server (whom Discord sends as a user).
 # Only a member has roles.
 Someone = discord.Member | discord.User
+Term = app_commands.Range[str, 1, MAX_TERM]
 
 # How each limit is called in replies, and the option that sets it.
 _LABELS = {
-    "max_pending": ("pending at once", "max_pending"),
-    "per_hour": ("per hour", "per_hour"),
-    "per_day": ("per day", "per_day"),
-    "guild_per_day": ("server per day", "server_per_day"),
+    LimitName.MAX_PENDING: ("pending at once", "max_pending"),
+    LimitName.PER_HOUR: ("per hour", "per_hour"),
+    LimitName.PER_DAY: ("per day", "per_day"),
+    LimitName.GUILD_PER_DAY: ("server per day", "server_per_day"),
 }
 
 
-def _target(user: Someone | None, role: discord.Role | None) -> tuple[str, int, str]:
+def _target(user: Someone | None, role: discord.Role | None) -> tuple[Scope, int, str]:
     """(scope, id, label); labels render as mentions, which ping no one (the client allows none)."""
     if user is not None:
-        return "user", user.id, f"<@{user.id}>"
+        return Scope.USER, user.id, f"<@{user.id}>"
     if role is not None:
-        return "role", role.id, f"<@&{role.id}>"
-    return "guild", 0, "the server default"
+        return Scope.ROLE, role.id, f"<@&{role.id}>"
+    return Scope.GUILD, 0, "the server default"
 
 
 def _audit_target(user: Someone | None, role: discord.Role | None) -> tuple[int | None, str]:
@@ -52,13 +55,11 @@ def _describe(limits: Limits | LimitLayer) -> str:
     def show(value: int | None) -> str:
         return "inherited" if value is None else ("no limit" if value == 0 else str(value))
 
-    return ", ".join(f"{label}: {show(getattr(limits, name))}" for name, (label, _) in _LABELS.items())
+    return ", ".join(f"{label}: {show(limits.of(name))}" for name, (label, _) in _LABELS.items())
 
 
 def _describe_caps(caps: Limits) -> str:
-    capped_ones = [
-        f"{label}: {cap}" for name, (label, _) in _LABELS.items() if (cap := getattr(caps, name)) > 0
-    ]
+    capped_ones = [f"{label}: {cap}" for name, (label, _) in _LABELS.items() if (cap := caps.of(name)) > 0]
     if not capped_ones:
         return "The bot's owner has set no caps."
     return "Caps set by the bot's owner, which no setting here can exceed: " + ", ".join(capped_ones) + "."
@@ -68,7 +69,7 @@ def _above_caps(layer: LimitLayer, caps: Limits) -> str | None:
     """Why ``layer`` asks for more than the owner allows, or None if it stays within the caps."""
     reasons = []
     for name, (_, option) in _LABELS.items():
-        value, cap = getattr(layer, name), getattr(caps, name)
+        value, cap = layer.of(name), caps.of(name)
         if value is None or cap <= 0 or 0 < value <= cap:
             continue
         if value == 0:
@@ -79,188 +80,136 @@ def _above_caps(layer: LimitLayer, caps: Limits) -> str | None:
     return "\n".join(reasons) or None
 
 
-class ModerationCommands:
+class ModerationGroup(
+    app_commands.Group,
+    name="videomod",
+    description="Moderate /video in this server",
+    guild_only=True,
+    default_permissions=discord.Permissions(manage_guild=True),
+):
+    limits = app_commands.Group(name="limits", description="Rate limits")
+    blocklist = app_commands.Group(name="blocklist", description="Terms prompts may not contain")
+
     def __init__(
-        self, jobs: JobStore, moderation: ModerationStore, defaults: Limits, caps: Limits | None = None
+        self, jobs: JobStore, overrides: LimitOverrideStore, moderation: ModerationStore, policy: LimitPolicy
     ) -> None:
+        super().__init__()
         self._jobs = jobs
+        self._overrides = overrides
         self._moderation = moderation
-        self._defaults = defaults
-        self._caps = caps or NO_CAPS  # the owner's ceiling for each limit set here (0: none)
+        self._policy = policy  # the owner's defaults, and caps no setting here may exceed (0: none)
 
-    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        group = app_commands.Group(
-            name="videomod",
-            description="Moderate /video in this server",
-            guild_only=True,
-            default_permissions=discord.Permissions(manage_guild=True),
-        )
-        limits = app_commands.Group(name="limits", description="Rate limits", parent=group)
-        blocklist = app_commands.Group(
-            name="blocklist", description="Terms prompts may not contain", parent=group
-        )
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return require_moderator(interaction)
 
-        @limits.command(name="show", description="Show the limits of a member, a role, or the server")
-        async def limits_show(
-            interaction: discord.Interaction,
-            user: Someone | None = None,
-            role: discord.Role | None = None,
-        ) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            await self.show_limits(interaction, guild_id, user, role)
+    @limits.command(name="show", description="Show the limits of a member, a role, or the server")
+    async def limits_show(
+        self, interaction: discord.Interaction, user: Someone | None = None, role: discord.Role | None = None
+    ) -> None:
+        await self.show_limits(interaction, server_id(interaction), user, role)
 
-        @limits.command(name="set", description="Set limits for a member, a role, or (neither) the server")
-        @app_commands.describe(max_pending="Jobs queued or rendering at once (0: no limit)")
-        async def limits_set(
-            interaction: discord.Interaction,
-            user: Someone | None = None,
-            role: discord.Role | None = None,
-            max_pending: Count | None = None,
-            per_hour: Count | None = None,
-            per_day: Count | None = None,
-            server_per_day: Count | None = None,
-        ) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            layer = LimitLayer(max_pending, per_hour, per_day, server_per_day)
-            await self.set_limits(interaction, guild_id, user, role, layer)
+    @limits.command(name="set", description="Set limits for a member, a role, or (neither) the server")
+    @app_commands.describe(max_pending="Jobs queued or rendering at once (0: no limit)")
+    async def limits_set(
+        self,
+        interaction: discord.Interaction,
+        user: Someone | None = None,
+        role: discord.Role | None = None,
+        max_pending: Count | None = None,
+        per_hour: Count | None = None,
+        per_day: Count | None = None,
+        server_per_day: Count | None = None,
+    ) -> None:
+        layer = LimitLayer(max_pending, per_hour, per_day, server_per_day)
+        await self.set_limits(interaction, server_id(interaction), user, role, layer)
 
-        @limits.command(name="reset", description="Remove the limits set for a member, a role, or the server")
-        async def limits_reset(
-            interaction: discord.Interaction,
-            user: Someone | None = None,
-            role: discord.Role | None = None,
-        ) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            scope, target, label = _target(user, role)
-            removed = await self._jobs.reset_limits(guild_id, scope, target)
-            if removed:
-                target_user, words = _audit_target(user, role)
-                await self._moderation.record(
-                    guild_id, interaction.user.id, "limits reset", words, target_user
-                )
-            await self._reply(
-                interaction, f"Limits for {label} reset." if removed else f"{label} had no limits of its own."
-            )
-
-        @group.command(name="ban", description="Stop a member from using /video in this server")
-        async def ban(interaction: discord.Interaction, user: Someone, reason: str | None = None) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            reason = reason[:300] if reason else None
-            await self._moderation.ban(guild_id, user.id, reason, interaction.user.id)
-            purged = await self._jobs.purge(guild_id, user.id)
-            await self._reply(
-                interaction,
-                f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
-            )
-            await self._mark_cancelled(interaction, purged)
-
-        @group.command(name="unban", description="Let a member use /video again")
-        async def unban(interaction: discord.Interaction, user: Someone) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            removed = await self._moderation.unban(guild_id, user.id, interaction.user.id)
-            await self._reply(
-                interaction, f"<@{user.id}> " + ("may use `/video` again." if removed else "was not banned.")
-            )
-
-        @group.command(
-            name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
-        )
-        async def purge(interaction: discord.Interaction, user: Someone | None = None) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            purged = await self._jobs.purge(guild_id, user.id if user else None)
-            whose = f"<@{user.id}>'s" if user else "all"
+    @limits.command(name="reset", description="Remove the limits set for a member, a role, or the server")
+    async def limits_reset(
+        self, interaction: discord.Interaction, user: Someone | None = None, role: discord.Role | None = None
+    ) -> None:
+        guild_id = server_id(interaction)
+        scope, target, label = _target(user, role)
+        removed = await self._overrides.reset_limits(guild_id, scope, target)
+        if removed:
+            target_user, words = _audit_target(user, role)
             await self._moderation.record(
-                guild_id,
-                interaction.user.id,
-                "purge",
-                f"{len(purged)} job(s)",
-                user.id if user else None,
+                Audit(guild_id, interaction.user.id, "limits reset", words, target_user)
             )
-            await self._reply(interaction, f"Cancelled {len(purged)} of {whose} queued job(s).")
-            await self._mark_cancelled(interaction, purged)
-
-        @blocklist.command(name="add", description="Refuse prompts that contain this term")
-        async def blocklist_add(
-            interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
-        ) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            added = await self._moderation.add_term(guild_id, term, interaction.user.id)
-            shown = quote_user_text(term)
-            if added is None:
-                text = "The blocklist is full (200 terms); remove one first."
-            else:
-                text = f"Blocked “{shown}”." if added else f"“{shown}” was already blocked."
-            await self._reply(interaction, text)
-
-        @blocklist.command(name="remove", description="Allow a blocked term again")
-        async def blocklist_remove(
-            interaction: discord.Interaction, term: app_commands.Range[str, 1, MAX_TERM]
-        ) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            removed = await self._moderation.remove_term(guild_id, term, interaction.user.id)
-            shown = quote_user_text(term)
-            await self._reply(
-                interaction, f"Unblocked “{shown}”." if removed else f"“{shown}” was not blocked."
-            )
-
-        @blocklist.command(name="list", description="Show the blocked terms")
-        async def blocklist_list(interaction: discord.Interaction) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            terms = await self._moderation.terms(guild_id)
-            text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
-            await self._reply(interaction, text[:1900])
-
-        @group.command(name="watermark", description="Show a small visible 'AI' badge on this server's clips")
-        async def watermark(interaction: discord.Interaction, on: bool) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            await self._moderation.set_watermark(guild_id, on, interaction.user.id)
-            state = "now carry" if on else "no longer carry"
-            await self._reply(interaction, f"Clips made here {state} a visible “AI” badge.")
-
-        @group.command(name="audit", description="Recent moderator actions in this server")
-        async def audit(interaction: discord.Interaction) -> None:
-            if (guild_id := await self._guild_or_deny(interaction)) is None:
-                return
-            entries = await self._moderation.audit(guild_id)
-            lines = [
-                f"{discord.utils.format_dt(e.created_at, 'R')} <@{e.moderator_id}> {e.action}"
-                + (f" <@{e.target_user_id}>" if e.target_user_id else "")
-                + (f": {quote_user_text(e.details)}" if e.details else "")
-                for e in entries
-            ]
-            await self._reply(interaction, "\n".join(lines)[:1900] if lines else "No moderator actions yet.")
-
-        tree.add_command(group)
-
-    @staticmethod
-    async def _guild_or_deny(interaction: discord.Interaction) -> int | None:
-        """The server's id for a moderator; for anyone else, a private refusal and None."""
-        if is_moderator(interaction) and interaction.guild_id is not None:
-            return interaction.guild_id
-        await interaction.response.send_message(
-            "Only members with the Manage Server permission can use `/videomod`.", ephemeral=True
+        await _reply(
+            interaction, f"Limits for {label} reset." if removed else f"{label} had no limits of its own."
         )
-        return None
 
-    @staticmethod
-    async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:
-        """Tell each purged job's status message, after the moderator has their answer."""
-        for job in jobs:
-            await edit_status(interaction.client, job, status.cancelled(job.id, "a moderator"), view=None)
+    @app_commands.command(name="ban", description="Stop a member from using /video in this server")
+    async def ban(self, interaction: discord.Interaction, user: Someone, reason: str | None = None) -> None:
+        guild_id = server_id(interaction)
+        await self._moderation.ban(guild_id, user.id, reason[:300] if reason else None, interaction.user.id)
+        purged = await self._jobs.purge(guild_id, user.id)
+        await _reply(
+            interaction,
+            f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
+        )
+        await _mark_cancelled(interaction, purged)
 
-    @staticmethod
-    async def _reply(interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True)
+    @app_commands.command(name="unban", description="Let a member use /video again")
+    async def unban(self, interaction: discord.Interaction, user: Someone) -> None:
+        removed = await self._moderation.unban(server_id(interaction), user.id, interaction.user.id)
+        await _reply(
+            interaction, f"<@{user.id}> " + ("may use `/video` again." if removed else "was not banned.")
+        )
+
+    @app_commands.command(
+        name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
+    )
+    async def purge(self, interaction: discord.Interaction, user: Someone | None = None) -> None:
+        guild_id = server_id(interaction)
+        target_user = user.id if user else None
+        purged = await self._jobs.purge(guild_id, target_user)
+        details = f"{len(purged)} job(s)"
+        await self._moderation.record(Audit(guild_id, interaction.user.id, "purge", details, target_user))
+        whose = f"<@{user.id}>'s" if user else "all"
+        await _reply(interaction, f"Cancelled {len(purged)} of {whose} queued job(s).")
+        await _mark_cancelled(interaction, purged)
+
+    @blocklist.command(name="add", description="Refuse prompts that contain this term")
+    async def blocklist_add(self, interaction: discord.Interaction, term: Term) -> None:
+        added = await self._moderation.add_term(server_id(interaction), term, interaction.user.id)
+        shown = quote_user_text(term)
+        if added is None:
+            text = "The blocklist is full (200 terms); remove one first."
+        else:
+            text = f"Blocked “{shown}”." if added else f"“{shown}” was already blocked."
+        await _reply(interaction, text)
+
+    @blocklist.command(name="remove", description="Allow a blocked term again")
+    async def blocklist_remove(self, interaction: discord.Interaction, term: Term) -> None:
+        removed = await self._moderation.remove_term(server_id(interaction), term, interaction.user.id)
+        shown = quote_user_text(term)
+        await _reply(interaction, f"Unblocked “{shown}”." if removed else f"“{shown}” was not blocked.")
+
+    @blocklist.command(name="list", description="Show the blocked terms")
+    async def blocklist_list(self, interaction: discord.Interaction) -> None:
+        terms = await self._moderation.terms(server_id(interaction))
+        text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
+        await _reply(interaction, text[:1900])
+
+    @app_commands.command(
+        name="watermark", description="Show a small visible 'AI' badge on this server's clips"
+    )
+    async def watermark(self, interaction: discord.Interaction, on: bool) -> None:
+        await self._moderation.set_watermark(server_id(interaction), on, interaction.user.id)
+        state = "now carry" if on else "no longer carry"
+        await _reply(interaction, f"Clips made here {state} a visible “AI” badge.")
+
+    @app_commands.command(name="audit", description="Recent moderator actions in this server")
+    async def audit(self, interaction: discord.Interaction) -> None:
+        entries = await self._moderation.audit(server_id(interaction))
+        lines = [
+            f"{discord.utils.format_dt(e.created_at, 'R')} <@{e.moderator_id}> {e.action}"
+            + (f" <@{e.target_user_id}>" if e.target_user_id else "")
+            + (f": {quote_user_text(e.details)}" if e.details else "")
+            for e in entries
+        ]
+        await _reply(interaction, "\n".join(lines)[:1900] if lines else "No moderator actions yet.")
 
     async def show_limits(
         self,
@@ -269,22 +218,21 @@ class ModerationCommands:
         user: Someone | None,
         role: discord.Role | None,
     ) -> None:
-        caps = _describe_caps(self._caps)
+        caps = _describe_caps(self._policy.caps)
         if user is not None:
             # Someone who has left the server has no roles here any more.
             roles = [r.id for r in user.roles] if isinstance(user, discord.Member) else []
-            effective = await self._jobs.effective_limits(guild_id, user.id, roles, self._defaults)
-            effective = capped(effective, self._caps)
-            await self._reply(interaction, f"<@{user.id}> gets {_describe(effective)}.\n{caps}")
+            effective = await self._overrides.effective_limits(guild_id, user.id, roles, self._policy)
+            await _reply(interaction, f"<@{user.id}> gets {_describe(effective)}.\n{caps}")
             return
         scope, target, label = _target(None, role)
-        overrides = {(s, t): layer for s, t, layer in await self._jobs.limit_overrides(guild_id)}
+        overrides = {(s, t): layer for s, t, layer in await self._overrides.limit_overrides(guild_id)}
         own = overrides.get((scope, target))
-        text = f"Config defaults: {_describe(self._defaults)}.\n"
-        text += f"{label.capitalize() if scope == 'guild' else label}: " + (
+        text = f"Config defaults: {_describe(self._policy.defaults)}.\n"
+        text += f"{label.capitalize() if scope is Scope.GUILD else label}: " + (
             _describe(own) + "." if own else "nothing set (inherits)."
         )
-        await self._reply(interaction, f"{text}\n{caps}")
+        await _reply(interaction, f"{text}\n{caps}")
 
     async def set_limits(
         self,
@@ -296,21 +244,33 @@ class ModerationCommands:
     ) -> None:
         scope, target, label = _target(user, role)
         if layer.is_empty():
-            await self._reply(interaction, "Give at least one limit to set, for example `max_pending:3`.")
+            await _reply(interaction, "Give at least one limit to set, for example `max_pending:3`.")
             return
         if user is not None and role is not None:
-            await self._reply(interaction, "Set limits for a member or for a role, not both at once.")
+            await _reply(interaction, "Set limits for a member or for a role, not both at once.")
             return
-        if scope != "guild" and layer.guild_per_day is not None:
-            await self._reply(
+        if scope is not Scope.GUILD and layer.guild_per_day is not None:
+            await _reply(
                 interaction, "`server_per_day` is the whole server's total: set it without a member or role."
             )
             return
-        if (refusal := _above_caps(layer, self._caps)) is not None:
-            await self._reply(interaction, refusal)
+        if (refusal := _above_caps(layer, self._policy.caps)) is not None:
+            await _reply(interaction, refusal)
             return
-        result = await self._jobs.set_limits(guild_id, scope, target, layer)
+        result = await self._overrides.set_limits(guild_id, scope, target, layer)
         target_user, words = _audit_target(user, role)
         details = f"{words}: {_describe(result)}" if words else _describe(result)
-        await self._moderation.record(guild_id, interaction.user.id, "limits set", details, target_user)
-        await self._reply(interaction, f"Limits for {label}: {_describe(result)}.")
+        await self._moderation.record(
+            Audit(guild_id, interaction.user.id, "limits set", details, target_user)
+        )
+        await _reply(interaction, f"Limits for {label}: {_describe(result)}.")
+
+
+async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:
+    """Tell each purged job's status message, after the moderator has their answer."""
+    for job in jobs:
+        await edit_status(interaction.client, job, status.cancelled(job.id, "a moderator"), view=None)
+
+
+async def _reply(interaction: discord.Interaction, text: str) -> None:
+    await interaction.response.send_message(text, ephemeral=True)

@@ -14,23 +14,23 @@ from dataclasses import replace
 import aiohttp
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.discord_app import status
+from bot.discord_app.checks import server_id
 from bot.discord_app.job_commands import cancel_view
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
-from bot.limits import Refusal
+from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
+from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
-from bot.store.jobs import JobStore, LimitPolicy, NewJob, Submitted
+from bot.store.jobs import JobStore, NewJob, Submitted
 from bot.store.workers import WorkerRegistry
 from bot.video_request import (
-    ASPECTS,
-    FORMATS,
-    MAX_DURATION,
     MAX_PROMPT,
     MAX_SEED,
-    MIN_DURATION,
     InvalidRequestError,
+    VideoRequest,
     validate_request,
 )
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
@@ -41,7 +41,9 @@ MAX_STORED_SIDE = 1536
 log = logging.getLogger(__name__)
 
 
-class VideoCommand:
+class VideoCommand(commands.Cog):
+    """``/video``."""
+
     def __init__(
         self,
         store: JobStore,
@@ -59,96 +61,77 @@ class VideoCommand:
         self._decoding = asyncio.Semaphore(1)
         self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-decoder")
 
-    def register(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        @tree.command(name="video", description="Turn a prompt into a short AI-generated video clip")
-        @app_commands.guild_only()
-        @app_commands.describe(
-            prompt="What should happen in the clip",
-            negative="What to keep out of the clip (optional)",
-            seed="Same seed and prompt give the same clip (optional)",
-            image="An image to bring to life as the first frame (optional)",
-            aspect="Shape of the clip (default: the model's own)",
-            duration="Length in seconds (the model rounds it to what it can make)",
-            model="Which model makes it (default: this server's usual one)",
-            format="mp4 (default) or an animated GIF, for clips of up to 6 seconds",
-            sound="Keep the sound, for models that make it (default: on)",
-            fps="Frames per second: smoother by interpolation, or the model's own",
-        )
-        @app_commands.choices(
-            aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
-            format=[app_commands.Choice(name=f, value=f) for f in FORMATS],
-        )
-        @app_commands.choices(
-            fps=[
-                app_commands.Choice(name="the model's own", value=0),
-                app_commands.Choice(name="24 (smooth)", value=24),
-                app_commands.Choice(name="30 (smoother)", value=30),
-            ],
-        )
-        async def video(
-            interaction: discord.Interaction,
-            prompt: app_commands.Range[str, 1, MAX_PROMPT],
-            negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
-            seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
-            image: discord.Attachment | None = None,
-            aspect: str | None = None,
-            duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
-            model: app_commands.Range[str, 1, 200] | None = None,
-            format: str | None = None,
-            sound: bool | None = None,
-            fps: int | None = None,
-        ) -> None:
-            await self.handle(
-                interaction, prompt, negative, seed, image, aspect, duration, model, format, sound, fps
-            )
-
-        @video.autocomplete("model")
-        async def model_choices(
-            interaction: discord.Interaction, typed: str
-        ) -> list[app_commands.Choice[str]]:
-            return [
-                app_commands.Choice(name=label, value=name)
-                for label, name in self._catalog.suggestions(typed)
-            ]
-
-    async def handle(
+    @app_commands.command(name="video", description="Turn a prompt into a short AI-generated video clip")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="What should happen in the clip",
+        negative="What to keep out of the clip (optional)",
+        seed="Same seed and prompt give the same clip (optional)",
+        image="An image to bring to life as the first frame (optional)",
+        aspect="Shape of the clip (default: the model's own)",
+        duration="Length in seconds (the model rounds it to what it can make)",
+        model="Which model makes it (default: this server's usual one)",
+        format="mp4 (default) or an animated GIF, for clips of up to 6 seconds",
+        sound="Keep the sound, for models that make it (default: on)",
+        fps="Frames per second: smoother by interpolation, or the model's own",
+    )
+    @app_commands.choices(
+        aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS],
+        format=[app_commands.Choice(name=f, value=f) for f in FORMATS],
+    )
+    @app_commands.choices(
+        fps=[
+            app_commands.Choice(name="the model's own", value=0),
+            app_commands.Choice(name="24 (smooth)", value=24),
+            app_commands.Choice(name="30 (smoother)", value=30),
+        ],
+    )
+    async def video(
         self,
         interaction: discord.Interaction,
-        prompt: str,
-        negative: str | None,
-        seed: int | None,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT],
+        negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         image: discord.Attachment | None = None,
         aspect: str | None = None,
-        duration: float | None = None,
-        model: str | None = None,
+        duration: app_commands.Range[float, MIN_DURATION, MAX_DURATION] | None = None,
+        model: app_commands.Range[str, 1, 200] | None = None,
         format: str | None = None,
         sound: bool | None = None,
         fps: int | None = None,
     ) -> None:
         """Cheap checks first (what was typed, the model, the bot's permissions, bans, blocked terms and
         limits); only then the costly ones (downloading and decoding an image)."""
-        if interaction.guild_id is None or interaction.channel_id is None:
-            await interaction.response.send_message("`/video` works in servers only.", ephemeral=True)
-            return
         try:
             request = validate_request(prompt, negative, seed, aspect, duration, format, sound, fps)
-        except InvalidRequestError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
-            return
-        try:
             chosen = self._catalog.choose(model, with_image=image is not None, with_sound=bool(sound))
-        except ModelChoiceError as exc:
+        except (InvalidRequestError, ModelChoiceError) as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        problem = missing_permissions(interaction.app_permissions) or self._image_problem(image)
+        problem = missing_permissions(interaction.app_permissions) or _image_problem(image)
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
-        new = NewJob(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
+        await self._queue(interaction, self._new_job(interaction, request, chosen), image)
+
+    @video.autocomplete("model")
+    async def model_choices(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=label, value=name) for label, name in self._catalog.suggestions(typed)
+        ]
+
+    @staticmethod
+    def _new_job(interaction: discord.Interaction, request: VideoRequest, model: str) -> NewJob:
+        channel_id = interaction.channel_id
+        if channel_id is None:
+            raise app_commands.NoPrivateMessage()
+        return NewJob(
+            guild_id=server_id(interaction),
+            channel_id=channel_id,
             user_id=interaction.user.id,
             application_id=interaction.application_id,
             interaction_id=interaction.id,
@@ -156,30 +139,35 @@ class VideoCommand:
             prompt=request.prompt,
             negative_prompt=request.negative_prompt,
             seed=request.seed,
-            model=chosen,
+            model=model,
             max_bytes=interaction.filesize_limit,
-            options=request.options(),
+            options=request.options,
         )
+
+    async def _queue(
+        self, interaction: discord.Interaction, new: NewJob, image: discord.Attachment | None
+    ) -> None:
+        """Admit the job (an image only after the cheap checks), then queue it or say privately why not."""
         role_ids = [role.id for role in getattr(interaction.user, "roles", [])]
         try:
             refusal = await self._store.admission(new, self._limits, role_ids) if image else None
             if refusal is None and image is not None:
                 png = await self._first_frame(image)
-                new = replace(new, options={**new.options, "image": True}, image_png=png)
+                new = replace(new, options=replace(new.options, image=True), image_png=png)
             submitted = refusal or await self._store.submit(new, self._limits, role_ids)
         except ImageRefusedError as exc:
-            await self._refuse_privately(interaction, f"{exc} Nothing was queued.")
+            await _refuse_privately(interaction, f"{exc} Nothing was queued.")
             return
         except Exception as exc:
             log.error("could not queue interaction %s: %s", interaction.id, first_line(exc))
-            await self._refuse_privately(
+            await _refuse_privately(
                 interaction,
                 "Sorry, the queue is unavailable right now, so nothing was queued. "
                 "Please try again in a minute.",
             )
             return
         if isinstance(submitted, Refusal):
-            await self._refuse_privately(interaction, describe(submitted))
+            await _refuse_privately(interaction, describe(submitted))
             return
         await self._show_queued(interaction, submitted)
 
@@ -216,20 +204,21 @@ class VideoCommand:
                 del data
                 await loop.run_in_executor(self._decoder, release_freed_memory)
 
-    @staticmethod
-    async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:
-        """Replace the public "thinking…" reply with a message only the member sees."""
-        await interaction.delete_original_response()
-        await interaction.followup.send(message, ephemeral=True)
 
-    def _image_problem(self, image: discord.Attachment | None) -> str | None:
-        """What is wrong with an attachment that can be told before downloading it."""
-        if image is None:
-            return None
-        if image.size > MAX_IMAGE_BYTES:
-            limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
-            return f"The image is larger than {limit_mb} MB; please attach a smaller one."
+async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:
+    """Replace the public "thinking…" reply with a message only the member sees."""
+    await interaction.delete_original_response()
+    await interaction.followup.send(message, ephemeral=True)
+
+
+def _image_problem(image: discord.Attachment | None) -> str | None:
+    """What is wrong with an attachment that can be told before downloading it."""
+    if image is None:
         return None
+    if image.size > MAX_IMAGE_BYTES:
+        limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
+        return f"The image is larger than {limit_mb} MB; please attach a smaller one."
+    return None
 
 
 # What the bot needs in a channel to post clips there: see, send, attach, embed, and read back its own

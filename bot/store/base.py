@@ -6,9 +6,11 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -26,25 +28,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def add_audit(
-    session: AsyncSession,
-    guild_id: int,
-    moderator_id: int,
-    action: str,
-    details: str = "",
-    target_user_id: int | None = None,
-) -> None:
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+@dataclass(frozen=True)
+class Audit:
+    """A moderator's action, as the audit log keeps it."""
+
+    guild_id: int
+    moderator_id: int
+    action: str
+    details: str = ""
+    target_user_id: int | None = None
+
+
+def add_audit(session: AsyncSession, audit: Audit) -> None:
     """Record a moderator's action in the same transaction as the action itself."""
-    session.add(
-        AuditEntry(
-            guild_id=guild_id,
-            moderator_id=moderator_id,
-            action=action,
-            target_user_id=target_user_id,
-            details=details,
-            created_at=utcnow(),
-        )
-    )
+    session.add(AuditEntry(**asdict(audit), created_at=utcnow()))
 
 
 def is_conflict(exc: DBAPIError) -> bool:

@@ -1,12 +1,13 @@
-"""The job queue: every SQL statement on jobs, fair-queue counters and limits lives here.
+"""The job queue: every SQL statement on jobs and the fair-queue counters lives here.
 
 Each public method is one transaction. On SQLite every transaction begins IMMEDIATE (see engine.py), which
 serialises writers. On PostgreSQL a submission takes a transaction-scoped advisory lock on its server, so
-the limit check and the insert are one atomic step, and claims lock the fair-queue rows they advance and
-take jobs with ``FOR UPDATE SKIP LOCKED``.
+the admission check (admission.py: bans and blocked terms, limit overrides, usage) and the insert are one
+atomic step, and claims lock the fair-queue rows they advance and take jobs with ``FOR UPDATE SKIP LOCKED``.
 
 Scheduling is round-robin: the server served least recently goes next, within it the member served least
-recently, and each member's jobs run in the order they were submitted.
+recently, and each member's jobs run in the order they were submitted (``bot.queue_order`` says where a
+job stands).
 """
 
 from __future__ import annotations
@@ -17,37 +18,26 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocklist import blocked_term_in
-from bot.limits import (
-    DAY,
-    HOUR,
-    WINDOWS,
-    LimitLayer,
-    Limits,
-    Refusal,
-    Usage,
-    capped,
-    effective_limits,
-    first_exceeded,
-)
-from bot.store.base import StoreBase, add_audit, retry_on_conflict, utcnow
+from bot import queue_order
+from bot.job_options import InvalidOptionsError, JobOptions
+from bot.limits import LimitPolicy, Limits, Refusal
+from bot.store import admission
+from bot.store.base import Audit, StoreBase, add_audit, affected, retry_on_conflict, utcnow
 from bot.store.notify import NOTIFY_SQL
 from bot.store.schema import (
     EPOCH,
     FINAL_STATES,
-    Ban,
-    BlockedTerm,
+    PENDING_STATES,
     FairGuild,
     FairMember,
     Job,
     JobImage,
     JobState,
-    LimitOverride,
 )
 
 
@@ -64,7 +54,7 @@ class NewJob:
     model: str
     max_bytes: int
     negative_prompt: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: JobOptions = field(default_factory=JobOptions)
     # The first frame (PNG) for image-to-video; stored beside the job, not in it.
     image_png: bytes | None = None
 
@@ -80,7 +70,7 @@ class JobRecord:
     interaction_token: str | None
     prompt: str
     negative_prompt: str | None
-    options: dict[str, Any]
+    options: JobOptions
     seed: int
     model: str
     max_bytes: int
@@ -96,12 +86,18 @@ class JobRecord:
     result_message_id: int | None
     with_image: bool = False
     notice_due_at: datetime | None = None
+    # Why the stored options cannot be read (written by another version, or by hand); the job is then
+    # failed when claimed, while it can still be listed, cancelled and told about.
+    options_error: str | None = None
 
     @classmethod
     def from_row(cls, row: Job) -> JobRecord:
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values = {f.name: getattr(row, f.name) for f in fields(cls) if f.name != "options_error"}
         values["state"] = JobState(row.state)
-        values["options"] = dict(row.options or {})
+        try:
+            values["options"] = JobOptions.from_json(row.options)
+        except InvalidOptionsError as exc:
+            values["options"], values["options_error"] = JobOptions(), str(exc)
         return cls(**values)
 
 
@@ -128,22 +124,12 @@ class Cancelled:
     job: JobRecord | None = None
 
 
-PENDING = (JobState.QUEUED, JobState.RUNNING)
-NO_CAPS = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=0)
 # Discord keeps an interaction token valid for 15 minutes; after that it is only a secret to lose.
 TOKEN_LIFETIME = timedelta(minutes=15)
 # How long a sender has to tell a member why their job ended before another sender tries again.
 NOTICE_LEASE = timedelta(minutes=2)
 # How long an undeliverable notice is tried again (the member's DMs closed, the channel gone...).
 NOTICE_PATIENCE = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class LimitPolicy:
-    """The owner's defaults, and the caps no moderator's override may exceed."""
-
-    defaults: Limits
-    caps: Limits = NO_CAPS
 
 
 @dataclass(frozen=True)
@@ -166,7 +152,7 @@ class JobStore(StoreBase):
         """Would ``new`` be refused (ban, blocked term, limit)? The cheap check before costly work such as
         downloading an image; ``submit`` checks again, atomically, when it queues."""
         async with self._transaction() as session:
-            return await self._refusal(session, new, _policy(limits), role_ids, utcnow())
+            return await admission.refusal(session, new, _policy(limits), role_ids, utcnow())
 
     async def submit(
         self, new: NewJob, defaults: Limits | LimitPolicy | None = None, role_ids: Sequence[int] = ()
@@ -176,17 +162,20 @@ class JobStore(StoreBase):
         try:
             async with self._transaction() as session:
                 await self._lock_guild(session, new.guild_id)
-                existing = (
-                    await session.execute(select(Job).where(Job.interaction_id == new.interaction_id))
-                ).scalar_one_or_none()
+                existing = await _by_interaction(session, new.interaction_id)
                 if existing is not None:
                     position, length = await self._position(session, existing)
                     return Submitted(JobRecord.from_row(existing), position, length, duplicate=True)
-                refusal = await self._refusal(session, new, _policy(defaults), role_ids, now)
+                refusal = await admission.refusal(session, new, _policy(defaults), role_ids, now)
                 if refusal is not None:
                     return refusal
                 row = Job(
-                    **{f.name: getattr(new, f.name) for f in fields(new) if f.name != "image_png"},
+                    **{
+                        f.name: getattr(new, f.name)
+                        for f in fields(new)
+                        if f.name not in ("image_png", "options")
+                    },
+                    options=new.options.to_json(),
                     state=JobState.QUEUED,
                     attempts=0,
                     created_at=now,
@@ -196,7 +185,7 @@ class JobStore(StoreBase):
                 await session.flush()
                 if new.image_png is not None:
                     session.add(JobImage(job_id=row.id, png=new.image_png))
-                await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
+                await self._count_queued(session, row, +1)
                 await self._notify(session, row.model)
                 position, length = await self._position(session, row)
                 return Submitted(JobRecord.from_row(row), position, length)
@@ -206,39 +195,6 @@ class JobStore(StoreBase):
                 raise
             position, length = await self.position(existing_record.id)
             return Submitted(existing_record, position, length, duplicate=True)
-
-    async def _refusal(
-        self,
-        session: AsyncSession,
-        new: NewJob,
-        policy: LimitPolicy | None,
-        role_ids: Sequence[int],
-        now: datetime,
-    ) -> Refusal | None:
-        refusal = await self._moderation_refusal(session, new)
-        if refusal is not None or policy is None:
-            return refusal
-        limits = await self._limits(session, new.guild_id, new.user_id, role_ids, policy)
-        usage = await self._usage(session, new.guild_id, new.user_id, now)
-        exceeded = first_exceeded(limits, usage)
-        if exceeded is None:
-            return None
-        return Refusal(
-            exceeded,
-            getattr(limits, exceeded),
-            await self._frees_at(session, new, exceeded, limits, usage, now),
-        )
-
-    @staticmethod
-    async def _moderation_refusal(session: AsyncSession, new: NewJob) -> Refusal | None:
-        ban = await session.get(Ban, (new.guild_id, new.user_id))
-        if ban is not None:
-            return Refusal("banned", 0, None, detail=ban.reason)
-        terms = (
-            await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == new.guild_id))
-        ).scalars()
-        term = blocked_term_in([new.prompt, new.negative_prompt or ""], terms)
-        return Refusal("blocked_term", 0, None, detail=term) if term is not None else None
 
     async def purge(self, guild_id: int, user_id: int | None = None) -> list[JobRecord]:
         """Cancel the queued jobs of a server (or of one member there); running jobs finish.
@@ -250,10 +206,10 @@ class JobStore(StoreBase):
             query = select(Job).where(Job.guild_id == guild_id, Job.state == JobState.QUEUED)
             if user_id is not None:
                 query = query.where(Job.user_id == user_id)
-            rows = (await session.execute(query.with_for_update())).scalars().all()
+            rows = (await session.scalars(query.with_for_update())).all()
             records = [JobRecord.from_row(row) for row in rows]
             for row in rows:
-                await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
+                await self._count_queued(session, row, -1)
                 await self._end(session, row, JobState.CANCELLED)
             return records
 
@@ -279,81 +235,11 @@ class JobStore(StoreBase):
             # Serialises submissions per server, so concurrent ones cannot all pass the same limit check.
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": guild_id})
 
-    async def _limits(
-        self,
-        session: AsyncSession,
-        guild_id: int,
-        user_id: int,
-        role_ids: Sequence[int],
-        policy: LimitPolicy,
-    ) -> Limits:
-        rows = (
-            (await session.execute(select(LimitOverride).where(LimitOverride.guild_id == guild_id)))
-            .scalars()
-            .all()
-        )
-        guild = member = None
-        roles: list[LimitLayer] = []
-        wanted_roles = set(role_ids)
-        for row in rows:
-            layer = _layer(row)
-            if row.scope == "guild":
-                guild = layer
-            elif row.scope == "role" and row.target_id in wanted_roles:
-                roles.append(layer)
-            elif row.scope == "user" and row.target_id == user_id:
-                member = layer
-        limits = effective_limits(policy.defaults, guild, roles, member)
-        return capped(limits, policy.caps)
-
-    @staticmethod
-    def _counted() -> Any:
-        """Jobs that use up a window: all accepted ones but those cancelled before they ever ran. An image
-        job counts even then: it cost a download, a decode and storage, and "submit, cancel, repeat" must
-        not be free."""
-        return ~((Job.state == JobState.CANCELLED) & Job.started_at.is_(None) & ~Job.with_image)
-
-    async def _usage(self, session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> Usage:
-        mine = (Job.guild_id == guild_id) & (Job.user_id == user_id)
-
-        async def count(*where: Any) -> int:
-            return int(await session.scalar(select(func.count()).select_from(Job).where(*where)) or 0)
-
-        return Usage(
-            pending=await count(mine, Job.state.in_(PENDING)),
-            last_hour=await count(mine, Job.created_at > now - HOUR, self._counted()),
-            last_day=await count(mine, Job.created_at > now - DAY, self._counted()),
-            guild_last_day=await count(Job.guild_id == guild_id, Job.created_at > now - DAY, self._counted()),
-        )
-
-    async def _frees_at(
-        self, session: AsyncSession, new: NewJob, limit: str, limits: Limits, usage: Usage, now: datetime
-    ) -> datetime | None:
-        if limit not in WINDOWS:
-            return None  # max_pending frees when one of the member's jobs finishes
-        window = WINDOWS[limit]
-        used = {"per_hour": usage.last_hour, "per_day": usage.last_day, "guild_per_day": usage.guild_last_day}
-        scope = Job.guild_id == new.guild_id
-        if limit != "guild_per_day":
-            scope = scope & (Job.user_id == new.user_id)
-        # One more job fits once enough of the counted ones have left the window.
-        oldest_to_leave = await session.scalar(
-            select(Job.created_at)
-            .where(scope, Job.created_at > now - window, self._counted())
-            .order_by(Job.created_at)
-            .offset(used[limit] - getattr(limits, limit))
-            .limit(1)
-        )
-        return oldest_to_leave + window if oldest_to_leave else None
-
-    async def _count_queued(
-        self, session: AsyncSession, model: str, guild_id: int, user_id: int, delta: int
-    ) -> None:
+    async def _count_queued(self, session: AsyncSession, row: Job, delta: int) -> None:
         """Keep the fair-queue counters in step with the number of queued jobs."""
-        await self._add_queued(session, FairGuild, {"model": model, "guild_id": guild_id}, delta)
-        await self._add_queued(
-            session, FairMember, {"model": model, "guild_id": guild_id, "user_id": user_id}, delta
-        )
+        await self._add_queued(session, FairGuild, {"model": row.model, "guild_id": row.guild_id}, delta)
+        member = {"model": row.model, "guild_id": row.guild_id, "user_id": row.user_id}
+        await self._add_queued(session, FairMember, member, delta)
 
     async def _add_queued(
         self,
@@ -368,44 +254,6 @@ class JobStore(StoreBase):
             statement.on_conflict_do_update(index_elements=list(key), set_={"queued": table.queued + delta})
         )
 
-    # -- limit overrides ----------------------------------------------------------------------------
-    async def set_limits(self, guild_id: int, scope: str, target_id: int, layer: LimitLayer) -> LimitLayer:
-        """Merge ``layer``'s set fields into the override for (scope, target); return the result."""
-        async with self._transaction() as session:
-            row = await session.get(LimitOverride, (guild_id, scope, target_id))
-            if row is None:
-                row = LimitOverride(guild_id=guild_id, scope=scope, target_id=target_id)
-                session.add(row)
-            for f in fields(layer):
-                if (value := getattr(layer, f.name)) is not None:
-                    setattr(row, f.name, value)
-            return _layer(row)
-
-    async def reset_limits(self, guild_id: int, scope: str, target_id: int) -> bool:
-        async with self._transaction() as session:
-            row = await session.get(LimitOverride, (guild_id, scope, target_id))
-            if row is None:
-                return False
-            await session.delete(row)
-            return True
-
-    async def limit_overrides(self, guild_id: int) -> list[tuple[str, int, LimitLayer]]:
-        async with self._transaction() as session:
-            rows = (
-                (await session.execute(select(LimitOverride).where(LimitOverride.guild_id == guild_id)))
-                .scalars()
-                .all()
-            )
-            return [(row.scope, row.target_id, _layer(row)) for row in rows]
-
-    async def effective_limits(
-        self, guild_id: int, user_id: int, role_ids: Sequence[int], defaults: Limits | LimitPolicy
-    ) -> Limits:
-        async with self._transaction() as session:
-            policy = _policy(defaults)
-            assert policy is not None
-            return await self._limits(session, guild_id, user_id, role_ids, policy)
-
     # -- reading ------------------------------------------------------------------------------------
     async def image(self, job_id: int) -> bytes | None:
         async with self._transaction() as session:
@@ -419,9 +267,7 @@ class JobStore(StoreBase):
 
     async def by_interaction(self, interaction_id: int) -> JobRecord | None:
         async with self._transaction() as session:
-            row = (
-                await session.execute(select(Job).where(Job.interaction_id == interaction_id))
-            ).scalar_one_or_none()
+            row = await _by_interaction(session, interaction_id)
             return JobRecord.from_row(row) if row else None
 
     async def position(self, job_id: int) -> tuple[int, int]:
@@ -440,68 +286,37 @@ class JobStore(StoreBase):
     async def latest_pending(self, guild_id: int, user_id: int) -> JobRecord | None:
         async with self._transaction() as session:
             row = (
-                await session.execute(
-                    select(Job)
-                    .where(Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_(PENDING))
-                    .order_by(Job.id.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+                await session.scalars(_pending_of(guild_id, user_id).order_by(Job.id.desc()).limit(1))
+            ).one_or_none()
             return JobRecord.from_row(row) if row else None
 
     async def member_jobs(self, guild_id: int, user_id: int) -> list[tuple[JobRecord, int]]:
         """A member's pending jobs in this server, each with its queue position (0 while running)."""
         async with self._transaction() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(Job)
-                        .where(Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_(PENDING))
-                        .order_by(Job.id)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            rows = (await session.scalars(_pending_of(guild_id, user_id).order_by(Job.id))).all()
             return [(JobRecord.from_row(row), (await self._position(session, row))[0]) for row in rows]
 
-    async def _position(self, session: AsyncSession, job: Job) -> tuple[int, int]:
+    @staticmethod
+    async def _position(session: AsyncSession, job: Job) -> tuple[int, int]:
         """Exact place under round-robin scheduling if nothing else were submitted."""
-        guild_rows = (
-            await session.execute(
-                select(FairGuild.guild_id, FairGuild.queued)
-                .where(FairGuild.model == job.model, FairGuild.queued > 0)
-                .order_by(FairGuild.last_served_at, FairGuild.guild_id)
-            )
-        ).all()
-        length = sum(q for _, q in guild_rows)
+        guilds = [
+            (guild.guild_id, guild.queued)
+            for guild in await session.scalars(_guild_turns(FairGuild.model == job.model))
+        ]
+        length = sum(queued for _, queued in guilds)
         if job.state != JobState.QUEUED:
             return 0, length
         # This is the member's k-th queued job.
-        k = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(Job)
-                .where(
-                    Job.model == job.model,
-                    Job.guild_id == job.guild_id,
-                    Job.user_id == job.user_id,
-                    Job.state == JobState.QUEUED,
-                    Job.id <= job.id,
-                )
-            )
-            or 0
+        k = await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(*_queued_of(job.model, job.guild_id, job.user_id), Job.id <= job.id)
         )
-        member_rows = (
-            await session.execute(
-                select(FairMember.user_id, FairMember.queued)
-                .where(
-                    FairMember.model == job.model, FairMember.guild_id == job.guild_id, FairMember.queued > 0
-                )
-                .order_by(FairMember.last_served_at, FairMember.user_id)
-            )
-        ).all()
-        return round_robin_position(member_rows, job.user_id, k, guild_rows, job.guild_id), length
+        members = [
+            (member.user_id, member.queued)
+            for member in await session.scalars(_member_turns(job.model, job.guild_id))
+        ]
+        return queue_order.position(members, job.user_id, int(k or 0), guilds, job.guild_id), length
 
     # -- claiming -----------------------------------------------------------------------------------
     async def claim(
@@ -520,18 +335,14 @@ class JobStore(StoreBase):
         async with self._transaction() as session:
             # A job whose last allowed attempt began posting is taken up once more, only to look for that
             # post: it may be there, and then the job is delivered, not failed.
-            expired = select(Job).where(
-                Job.state == JobState.RUNNING,
-                Job.lease_expires_at < now,
-                (Job.attempts < max_attempts) | Job.delivery_started_at.is_not(None),
-            )
+            expired = select(Job).where(*_lease_lapsed(now), ~_out_of_attempts(max_attempts))
             if models is not None:
                 expired = expired.where(Job.model.in_(models))
             row = (
-                await session.execute(
+                await session.scalars(
                     expired.order_by(Job.lease_expires_at).limit(1).with_for_update(skip_locked=True)
                 )
-            ).scalar_one_or_none()
+            ).one_or_none()
             if row is None:
                 row = await self._next_fair(session, models, now)
                 if row is None:
@@ -544,48 +355,27 @@ class JobStore(StoreBase):
             row.error = None
             return JobRecord.from_row(row)
 
-    async def _next_fair(
-        self, session: AsyncSession, models: frozenset[str] | None, now: datetime
-    ) -> Job | None:
-        guilds = select(FairGuild).where(FairGuild.queued > 0)
-        if models is not None:
-            guilds = guilds.where(FairGuild.model.in_(models))
-        guild = (
-            await session.execute(
-                guilds.order_by(FairGuild.last_served_at, FairGuild.guild_id).limit(1).with_for_update()
-            )
-        ).scalar_one_or_none()
+    @staticmethod
+    async def _next_fair(session: AsyncSession, models: frozenset[str] | None, now: datetime) -> Job | None:
+        """The fair next job (see ``_guild_turns``): its server's and member's turns are taken, now."""
+        in_models = () if models is None else (FairGuild.model.in_(models),)
+        guild = (await session.scalars(_guild_turns(*in_models).limit(1).with_for_update())).one_or_none()
         if guild is None:
             return None
         member = (
-            await session.execute(
-                select(FairMember)
-                .where(
-                    FairMember.model == guild.model,
-                    FairMember.guild_id == guild.guild_id,
-                    FairMember.queued > 0,
-                )
-                .order_by(FairMember.last_served_at, FairMember.user_id)
-                .limit(1)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
+            await session.scalars(_member_turns(guild.model, guild.guild_id).limit(1).with_for_update())
+        ).one_or_none()
         if member is None:
             return None
         row = (
-            await session.execute(
+            await session.scalars(
                 select(Job)
-                .where(
-                    Job.model == member.model,
-                    Job.guild_id == member.guild_id,
-                    Job.user_id == member.user_id,
-                    Job.state == JobState.QUEUED,
-                )
+                .where(*_queued_of(member.model, member.guild_id, member.user_id))
                 .order_by(Job.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
-        ).scalar_one_or_none()
+        ).one_or_none()
         if row is None:
             return None
         guild.queued -= 1
@@ -600,21 +390,12 @@ class JobStore(StoreBase):
         now = utcnow()
         async with self._transaction() as session:
             rows = (
-                (
-                    await session.execute(
-                        select(Job)
-                        .where(
-                            Job.state == JobState.RUNNING,
-                            Job.lease_expires_at < now,
-                            Job.attempts >= max_attempts,
-                            Job.delivery_started_at.is_(None),
-                        )
-                        .with_for_update(skip_locked=True)
-                    )
+                await session.scalars(
+                    select(Job)
+                    .where(*_lease_lapsed(now), _out_of_attempts(max_attempts))
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             for row in rows:
                 row.error = f"the worker stopped during each of {row.attempts} attempts"
                 await self._end(session, row, JobState.FAILED, notice=True)
@@ -626,16 +407,12 @@ class JobStore(StoreBase):
         live process can hold the same identity (see ``bot.worker_identity``)."""
         async with self._transaction() as session:
             rows = (
-                (
-                    await session.execute(
-                        select(Job)
-                        .where(Job.state == JobState.RUNNING, Job.worker_id == worker_id)
-                        .with_for_update()
-                    )
+                await session.scalars(
+                    select(Job)
+                    .where(Job.state == JobState.RUNNING, Job.worker_id == worker_id)
+                    .with_for_update()
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             now = utcnow()
             for row in rows:
                 row.lease_expires_at = now - timedelta(seconds=1)
@@ -651,17 +428,13 @@ class JobStore(StoreBase):
                 (Job.state == JobState.RUNNING) & Job.worker_id.not_in(list(live_workers))
             )
             rows = (
-                (
-                    await session.execute(
-                        select(Job).where(stuck, Job.model.not_in(enabled)).with_for_update(skip_locked=True)
-                    )
+                await session.scalars(
+                    select(Job).where(stuck, Job.model.not_in(enabled)).with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             for row in rows:
                 if row.state == JobState.QUEUED:
-                    await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
+                    await self._count_queued(session, row, -1)
                 row.error = "the model it asked for is no longer offered on this server"
                 await self._end(session, row, JobState.FAILED, notice=True)
                 row.notice_due_at = row.finished_at  # nobody is telling them yet: due at once
@@ -672,22 +445,17 @@ class JobStore(StoreBase):
         known by its directory's name) are its jobs still: move them, and their fair-queue turns."""
         async with self._transaction() as session:
             moved = await session.execute(
-                update(Job).where(Job.model == old, Job.state.in_(PENDING)).values(model=new)
+                update(Job).where(Job.model == old, Job.state.in_(PENDING_STATES)).values(model=new)
             )
-            guilds = (await session.execute(select(FairGuild).where(FairGuild.model == old))).scalars().all()
-            for guild in guilds:
-                await self._add_queued(
-                    session, FairGuild, {"model": new, "guild_id": guild.guild_id}, guild.queued
-                )
+            for guild in (await session.scalars(select(FairGuild).where(FairGuild.model == old))).all():
+                key = {"model": new, "guild_id": guild.guild_id}
+                await self._add_queued(session, FairGuild, key, guild.queued)
                 await session.delete(guild)
-            members = (
-                (await session.execute(select(FairMember).where(FairMember.model == old))).scalars().all()
-            )
-            for member in members:
+            for member in (await session.scalars(select(FairMember).where(FairMember.model == old))).all():
                 key = {"model": new, "guild_id": member.guild_id, "user_id": member.user_id}
                 await self._add_queued(session, FairMember, key, member.queued)
                 await session.delete(member)
-            return int(moved.rowcount)  # type: ignore[attr-defined]
+            return affected(moved)
 
     # -- while running ------------------------------------------------------------------------------
     async def set_status_message(self, job_id: int, message_id: int) -> None:
@@ -696,13 +464,8 @@ class JobStore(StoreBase):
 
     async def renew_lease(self, job_id: int, worker_id: str, lease_seconds: float) -> bool:
         """Extend this worker's lease; False means the job is no longer this worker's to finish."""
-        async with self._transaction() as session:
-            result = await session.execute(
-                update(Job)
-                .where(*_held_by(job_id, worker_id))
-                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        expires = utcnow() + timedelta(seconds=lease_seconds)
+        return await self._update_held(job_id, worker_id, lease_expires_at=expires)
 
     async def still_mine(self, job_id: int, worker_id: str) -> bool:
         """Whether the job is still running under this worker (not cancelled, not taken over)."""
@@ -716,18 +479,17 @@ class JobStore(StoreBase):
         """Record that posting starts now, and return that time (what a retry looks for posts after);
         None if the job is no longer this worker's (cancelled)."""
         now = utcnow()
-        async with self._transaction() as session:
-            result = await session.execute(
-                update(Job).where(*_held_by(job_id, worker_id)).values(delivery_started_at=now)
-            )
-            return now if result.rowcount else None  # type: ignore[attr-defined]
+        return now if await self._update_held(job_id, worker_id, delivery_started_at=now) else None
 
     async def forget_delivery(self, job_id: int, worker_id: str) -> None:
         """An earlier attempt's post was looked for and not found: this attempt renders afresh."""
+        await self._update_held(job_id, worker_id, delivery_started_at=None)
+
+    async def _update_held(self, job_id: int, worker_id: str, **values: Any) -> bool:
+        """Set ``values`` on the job if this worker still holds it; whether it did."""
         async with self._transaction() as session:
-            await session.execute(
-                update(Job).where(*_held_by(job_id, worker_id)).values(delivery_started_at=None)
-            )
+            result = await session.execute(update(Job).where(*_held_by(job_id, worker_id)).values(**values))
+            return bool(affected(result))
 
     async def release(
         self, job_id: int, worker_id: str, count_attempt: bool = False, error: str | None = None
@@ -735,9 +497,7 @@ class JobStore(StoreBase):
         """Put a job this worker is giving up back in the queue: uncounted when it is shutting down, counted
         when the attempt met a fault worth trying again later (a full disk)."""
         async with self._transaction() as session:
-            row = (
-                await session.execute(select(Job).where(*_held_by(job_id, worker_id)).with_for_update())
-            ).scalar_one_or_none()
+            row = await _held(session, job_id, worker_id)
             if row is None:
                 return False
             row.state = JobState.QUEUED
@@ -747,7 +507,7 @@ class JobStore(StoreBase):
                 row.started_at = None
                 row.attempts -= 1
             row.error = error
-            await self._count_queued(session, row.model, row.guild_id, row.user_id, +1)
+            await self._count_queued(session, row, +1)
             await self._notify(session, row.model)
             return True
 
@@ -758,19 +518,16 @@ class JobStore(StoreBase):
         A job whose clip is being posted is cancelled too: its worker removes the post once it lands.
         """
         async with self._transaction() as session:
-            row = (
-                await session.execute(select(Job).where(Job.id == job_id).with_for_update())
-            ).scalar_one_or_none()
+            row = (await session.scalars(select(Job).where(Job.id == job_id).with_for_update())).one_or_none()
             if row is None or row.guild_id != guild_id:
                 return Cancelled(CancelOutcome.NOT_FOUND)
             if row.user_id != user_id and not moderator:
                 return Cancelled(CancelOutcome.NOT_YOURS)
             record = JobRecord.from_row(row)
-            if row.state not in PENDING:
+            if row.state not in PENDING_STATES:
                 return Cancelled(CancelOutcome.ALREADY_FINISHED, record)
-            was_queued = row.state == JobState.QUEUED
-            if was_queued:
-                await self._count_queued(session, row.model, row.guild_id, row.user_id, -1)
+            if row.state == JobState.QUEUED:
+                await self._count_queued(session, row, -1)
                 outcome = CancelOutcome.CANCELLED_QUEUED
             elif row.delivery_started_at is not None:
                 outcome = CancelOutcome.CANCELLED_POSTING
@@ -779,7 +536,7 @@ class JobStore(StoreBase):
             await self._end(session, row, JobState.CANCELLED)
             if row.user_id != user_id:
                 # A moderator's cancel of a member's clip is in the audit log, with the cancel itself.
-                add_audit(session, guild_id, user_id, "cancel", f"job #{job_id}", row.user_id)
+                add_audit(session, Audit(guild_id, user_id, "cancel", f"job #{job_id}", row.user_id))
             return Cancelled(outcome, record)
 
     async def mark_delivered(self, job_id: int, worker_id: str, result_message_id: int) -> bool:
@@ -791,9 +548,7 @@ class JobStore(StoreBase):
 
     async def _finish(self, job_id: int, worker_id: str, state: JobState, **values: Any) -> bool:
         async with self._transaction() as session:
-            row = (
-                await session.execute(select(Job).where(*_held_by(job_id, worker_id)).with_for_update())
-            ).scalar_one_or_none()
+            row = await _held(session, job_id, worker_id)
             if row is None:
                 return False
             for name, value in values.items():
@@ -808,18 +563,14 @@ class JobStore(StoreBase):
         now = utcnow()
         async with self._transaction() as session:
             rows = (
-                (
-                    await session.execute(
-                        select(Job)
-                        .where(Job.notice_due_at.is_not(None), Job.notice_due_at <= now)
-                        .order_by(Job.notice_due_at)
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
-                    )
+                await session.scalars(
+                    select(Job)
+                    .where(Job.notice_due_at.is_not(None), Job.notice_due_at <= now)
+                    .order_by(Job.notice_due_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             owed = []
             for row in rows:
                 if row.finished_at is not None and row.finished_at < now - NOTICE_PATIENCE:
@@ -855,11 +606,7 @@ class JobStore(StoreBase):
                 .where(ended, Job.finished_at < now - timedelta(days=prompt_days), Job.prompt != "")
                 .values(prompt="", negative_prompt=None)
             )
-            return Swept(
-                tokens=int(tokens.rowcount),  # type: ignore[attr-defined]
-                images=int(images.rowcount),  # type: ignore[attr-defined]
-                prompts=int(prompts.rowcount),  # type: ignore[attr-defined]
-            )
+            return Swept(tokens=affected(tokens), images=affected(images), prompts=affected(prompts))
 
     async def ended_before(self, job_ids: Sequence[int], before: datetime) -> set[int]:
         """Which of these jobs ended before ``before``, or no longer exist (their files may go)."""
@@ -876,53 +623,65 @@ class JobStore(StoreBase):
             return set(job_ids) - alive
 
 
-def _held_by(job_id: int, worker_id: str) -> tuple[Any, ...]:
+def _policy(limits: Limits | LimitPolicy | None) -> LimitPolicy | None:
+    return None if limits is None else LimitPolicy.of(limits)
+
+
+async def _by_interaction(session: AsyncSession, interaction_id: int) -> Job | None:
+    return (await session.scalars(select(Job).where(Job.interaction_id == interaction_id))).one_or_none()
+
+
+def _pending_of(guild_id: int, user_id: int) -> Select[Job]:
+    """A member's jobs in a server that are queued or running."""
+    return select(Job).where(Job.guild_id == guild_id, Job.user_id == user_id, Job.state.in_(PENDING_STATES))
+
+
+def _held_by(job_id: int, worker_id: str) -> tuple[ColumnElement[bool], ...]:
     """The job is running under this worker: not cancelled, not finished, not taken over."""
     return (Job.id == job_id, Job.worker_id == worker_id, Job.state == JobState.RUNNING)
 
 
-def _policy(limits: Limits | LimitPolicy | None) -> LimitPolicy | None:
-    if limits is None or isinstance(limits, LimitPolicy):
-        return limits
-    return LimitPolicy(limits)
+async def _held(session: AsyncSession, job_id: int, worker_id: str) -> Job | None:
+    """The job, locked, if this worker still holds it (see ``_held_by``)."""
+    return (
+        await session.scalars(select(Job).where(*_held_by(job_id, worker_id)).with_for_update())
+    ).one_or_none()
 
 
-def _layer(row: LimitOverride) -> LimitLayer:
-    return LimitLayer(
-        max_pending=row.max_pending,
-        per_hour=row.per_hour,
-        per_day=row.per_day,
-        guild_per_day=row.guild_per_day,
+def _lease_lapsed(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The job is running, but its worker stopped renewing the lease: it crashed or hung."""
+    return (Job.state == JobState.RUNNING, Job.lease_expires_at < now)
+
+
+def _out_of_attempts(max_attempts: int) -> ColumnElement[bool]:
+    """The job has had its last attempt, and that attempt never began posting: there is no post to look
+    for, and nothing left to try."""
+    return (Job.attempts >= max_attempts) & Job.delivery_started_at.is_(None)
+
+
+def _queued_of(model: str, guild_id: int, user_id: int) -> tuple[ColumnElement[bool], ...]:
+    """A member's queued jobs for a model in a server: they run in the order of their ids."""
+    return (
+        Job.model == model,
+        Job.guild_id == guild_id,
+        Job.user_id == user_id,
+        Job.state == JobState.QUEUED,
     )
 
 
-def round_robin_position(
-    members: Sequence[tuple[int, int]],
-    user_id: int,
-    k: int,
-    guilds: Sequence[tuple[int, int]],
-    guild_id: int,
-) -> int:
-    """Place of a member's k-th queued job under round-robin over servers, then over members.
+def _guild_turns(*where: ColumnElement[bool]) -> Select[FairGuild]:
+    """Servers with jobs queued, the next to be served first: the one served least recently."""
+    return (
+        select(FairGuild)
+        .where(FairGuild.queued > 0, *where)
+        .order_by(FairGuild.last_served_at, FairGuild.guild_id)
+    )
 
-    ``members`` are (user, queued) of the job's server and ``guilds`` (server, queued), each in the order
-    they will next be served. The member's own k - 1 earlier jobs run first; a member ahead in the order
-    gets up to k turns before this job, one behind up to k - 1; the same holds between servers for the
-    server's turn that runs this job.
-    """
-    ahead_in_guild = k - 1
-    seen = False
-    for member, queued in members:
-        if member == user_id:
-            seen = True
-            continue
-        ahead_in_guild += min(queued, k - 1 if seen else k)
-    turn = ahead_in_guild + 1
-    ahead_elsewhere = 0
-    seen = False
-    for guild, queued in guilds:
-        if guild == guild_id:
-            seen = True
-            continue
-        ahead_elsewhere += min(queued, turn - 1 if seen else turn)
-    return ahead_in_guild + ahead_elsewhere + 1
+
+def _member_turns(model: str, guild_id: int) -> Select[FairMember]:
+    """A server's members with jobs queued for a model, the next to be served first."""
+    return (
+        select(FairMember)
+        .where(FairMember.model == model, FairMember.guild_id == guild_id, FairMember.queued > 0)
+        .order_by(FairMember.last_served_at, FairMember.user_id)
+    )

@@ -1,14 +1,18 @@
-"""Bans, blocked prompt terms and the audit log of moderator actions: every query on them lives here."""
+"""Bans, blocked prompt terms and the audit log of moderator actions: every query on them lives here,
+the check a submission must pass included (``refusal``, run in the submission's own transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocklist import normalise
-from bot.store.base import StoreBase, add_audit, utcnow
+from bot.blocklist import blocked_term_in, normalise
+from bot.limits import Barred, Refusal
+from bot.store.base import Audit, StoreBase, add_audit, affected, utcnow
 from bot.store.schema import AuditEntry, Ban, BlockedTerm, GuildSettings
 
 MAX_TERMS = 200
@@ -24,30 +28,17 @@ class AuditRecord:
 
 
 class ModerationStore(StoreBase):
-    async def record(
-        self,
-        guild_id: int,
-        moderator_id: int,
-        action: str,
-        details: str = "",
-        target_user_id: int | None = None,
-    ) -> None:
+    async def record(self, audit: Audit) -> None:
         async with self._transaction() as session:
-            add_audit(session, guild_id, moderator_id, action, details, target_user_id)
+            add_audit(session, audit)
 
     async def audit(self, guild_id: int, limit: int = 20) -> list[AuditRecord]:
         async with self._transaction() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(AuditEntry)
-                        .where(AuditEntry.guild_id == guild_id)
-                        .order_by(AuditEntry.id.desc())
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
+            rows = await session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.guild_id == guild_id)
+                .order_by(AuditEntry.id.desc())
+                .limit(limit)
             )
             return [
                 AuditRecord(r.moderator_id, r.action, r.target_user_id, r.details, r.created_at) for r in rows
@@ -70,7 +61,7 @@ class ModerationStore(StoreBase):
                 )
             else:
                 row.reason = reason
-            add_audit(session, guild_id, moderator_id, "ban", reason or "", user_id)
+            add_audit(session, Audit(guild_id, moderator_id, "ban", reason or "", user_id))
             return new
 
     async def unban(self, guild_id: int, user_id: int, moderator_id: int) -> bool:
@@ -78,9 +69,9 @@ class ModerationStore(StoreBase):
             result = await session.execute(
                 delete(Ban).where(Ban.guild_id == guild_id, Ban.user_id == user_id)
             )
-            removed = bool(result.rowcount)  # type: ignore[attr-defined]
+            removed = bool(affected(result))
             if removed:
-                add_audit(session, guild_id, moderator_id, "unban", "", user_id)
+                add_audit(session, Audit(guild_id, moderator_id, "unban", "", user_id))
             return removed
 
     async def add_term(self, guild_id: int, term: str, moderator_id: int) -> bool | None:
@@ -89,31 +80,23 @@ class ModerationStore(StoreBase):
         async with self._transaction() as session:
             if await session.get(BlockedTerm, (guild_id, term)) is not None:
                 return False
-            count = len(
-                (
-                    await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id))
-                ).all()
-            )
-            if count >= MAX_TERMS:
+            if len(await _terms(session, guild_id)) >= MAX_TERMS:
                 return None
             session.add(BlockedTerm(guild_id=guild_id, term=term, added_by=moderator_id, created_at=utcnow()))
-            add_audit(session, guild_id, moderator_id, "blocklist add", term)
+            add_audit(session, Audit(guild_id, moderator_id, "blocklist add", term))
             return True
 
     async def remove_term(self, guild_id: int, term: str, moderator_id: int) -> bool:
         """Unblock a term, however it was typed: rows stored before normalisation changed still match."""
         term = normalise(term)
         async with self._transaction() as session:
-            stored = (
-                await session.execute(select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id))
-            ).scalars()
-            matching = [row for row in stored if normalise(row) == term]
+            matching = [row for row in await _terms(session, guild_id) if normalise(row) == term]
             if not matching:
                 return False
             await session.execute(
                 delete(BlockedTerm).where(BlockedTerm.guild_id == guild_id, BlockedTerm.term.in_(matching))
             )
-            add_audit(session, guild_id, moderator_id, "blocklist remove", term)
+            add_audit(session, Audit(guild_id, moderator_id, "blocklist remove", term))
             return True
 
     async def set_watermark(self, guild_id: int, on: bool, moderator_id: int) -> None:
@@ -123,7 +106,7 @@ class ModerationStore(StoreBase):
                 session.add(GuildSettings(guild_id=guild_id, watermark=on))
             else:
                 row.watermark = on
-            add_audit(session, guild_id, moderator_id, "watermark", "on" if on else "off")
+            add_audit(session, Audit(guild_id, moderator_id, "watermark", "on" if on else "off"))
 
     async def watermark(self, guild_id: int) -> bool:
         async with self._transaction() as session:
@@ -132,7 +115,22 @@ class ModerationStore(StoreBase):
 
     async def terms(self, guild_id: int) -> list[str]:
         async with self._transaction() as session:
-            rows = await session.execute(
-                select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id).order_by(BlockedTerm.term)
-            )
-            return [term for (term,) in rows.all()]
+            return await _terms(session, guild_id)
+
+
+async def refusal(session: AsyncSession, guild_id: int, user_id: int, texts: Sequence[str]) -> Refusal | None:
+    """Why the moderators of this server refuse a member's submission with these prompts, if they do: a ban,
+    or a blocked term in one of the texts."""
+    ban = await session.get(Ban, (guild_id, user_id))
+    if ban is not None:
+        return Refusal(Barred.BANNED, 0, None, detail=ban.reason)
+    term = blocked_term_in(texts, await _terms(session, guild_id))
+    return Refusal(Barred.BLOCKED_TERM, 0, None, detail=term) if term is not None else None
+
+
+async def _terms(session: AsyncSession, guild_id: int) -> list[str]:
+    """The server's blocked terms, as stored, in order."""
+    rows = await session.scalars(
+        select(BlockedTerm.term).where(BlockedTerm.guild_id == guild_id).order_by(BlockedTerm.term)
+    )
+    return list(rows)

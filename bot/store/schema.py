@@ -57,6 +57,8 @@ class JobState(enum.StrEnum):
 
 
 FINAL_STATES = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED})
+# A job that is queued or running: it counts against its member's max_pending, and may still be cancelled.
+PENDING_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 
 class Base(DeclarativeBase):

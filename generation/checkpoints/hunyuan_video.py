@@ -153,6 +153,54 @@ _HY15_TRANSFORMER = {
 _HY15_SOURCE = "https://huggingface.co/tencent/HunyuanVideo-1.5/blob/main/transformer/480p_t2v/diffusion_pytorch_model.safetensors"
 
 
+# AutoencoderKLHunyuanVideo15's defaults (the conversion builds it so): 16x spatial, 4x temporal, 32
+# channels; 5.04 GB of fp32 (1.26B): https://huggingface.co/tencent/HunyuanVideo-1.5/tree/refs%2Fpr%2F6/vae
+_HY15_VAE = ComponentSpec(
+    "vae",
+    "diffusers",
+    "AutoencoderKLHunyuanVideo15",
+    {},
+    params=1_260_000_000,
+    download_bytes=5_040_000_000,
+    source="https://huggingface.co/tencent/HunyuanVideo-1.5/tree/refs%2Fpr%2F6/vae",
+)
+# Qwen2.5-VL-7B-Instruct's language model, without the lm_head. The Qwen2.5 report (arXiv:2412.15115,
+# table 1) gives 7.61B for the 7B model with untied embeddings: less one 152,064 x 3,584 head, 7.065B.
+_HY15_TEXT_ENCODER = ComponentSpec(
+    "text_encoder",
+    "transformers",
+    "Qwen2_5_VLTextModel",
+    QWEN25_7B_TEXT,
+    "Qwen2_5_VLTextConfig",
+    7_065_000_000,
+    14_140_000_000,
+    "https://arxiv.org/abs/2412.15115",
+)
+# google/byt5-small with Glyph-SDXL-v2's weights and added colour and font tokens (vocabulary 1510),
+# for text drawn in the video; 439 MB of fp16 (219.5M):
+# https://huggingface.co/Comfy-Org/HunyuanVideo_1.5_repackaged/tree/main/split_files/text_encoders
+_HY15_TEXT_ENCODER_2 = ComponentSpec(
+    "text_encoder_2",
+    "transformers",
+    "T5EncoderModel",
+    {
+        "d_model": 1472,
+        "d_ff": 3584,
+        "d_kv": 64,
+        "num_heads": 6,
+        "num_layers": 12,
+        "vocab_size": 1510,
+        "feed_forward_proj": "gated-gelu",
+        "is_gated_act": True,
+        "tie_word_embeddings": False,
+    },
+    "T5Config",
+    219_500_000,
+    878_000_000,
+    "https://huggingface.co/Comfy-Org/HunyuanVideo_1.5_repackaged/tree/main/split_files/text_encoders",
+)
+
+
 def _hy15_components(
     task_type: str, use_meanflow: bool, shift: float, guidance: float
 ) -> tuple[ComponentSpec, ...]:
@@ -170,52 +218,9 @@ def _hy15_components(
             download_bytes=33_300_000_000,
             source=_HY15_SOURCE,
         ),
-        # AutoencoderKLHunyuanVideo15's defaults (the conversion builds it so): 16x spatial, 4x temporal, 32
-        # channels; 5.04 GB of fp32 (1.26B): https://huggingface.co/tencent/HunyuanVideo-1.5/tree/refs%2Fpr%2F6/vae
-        ComponentSpec(
-            "vae",
-            "diffusers",
-            "AutoencoderKLHunyuanVideo15",
-            {},
-            params=1_260_000_000,
-            download_bytes=5_040_000_000,
-            source="https://huggingface.co/tencent/HunyuanVideo-1.5/tree/refs%2Fpr%2F6/vae",
-        ),
-        # Qwen2.5-VL-7B-Instruct's language model, without the lm_head. The Qwen2.5 report (arXiv:2412.15115,
-        # table 1) gives 7.61B for the 7B model with untied embeddings: less one 152,064 x 3,584 head, 7.065B.
-        ComponentSpec(
-            "text_encoder",
-            "transformers",
-            "Qwen2_5_VLTextModel",
-            QWEN25_7B_TEXT,
-            "Qwen2_5_VLTextConfig",
-            7_065_000_000,
-            14_140_000_000,
-            "https://arxiv.org/abs/2412.15115",
-        ),
-        # google/byt5-small with Glyph-SDXL-v2's weights and added colour and font tokens (vocabulary 1510),
-        # for text drawn in the video; 439 MB of fp16 (219.5M):
-        # https://huggingface.co/Comfy-Org/HunyuanVideo_1.5_repackaged/tree/main/split_files/text_encoders
-        ComponentSpec(
-            "text_encoder_2",
-            "transformers",
-            "T5EncoderModel",
-            {
-                "d_model": 1472,
-                "d_ff": 3584,
-                "d_kv": 64,
-                "num_heads": 6,
-                "num_layers": 12,
-                "vocab_size": 1510,
-                "feed_forward_proj": "gated-gelu",
-                "is_gated_act": True,
-                "tie_word_embeddings": False,
-            },
-            "T5Config",
-            219_500_000,
-            878_000_000,
-            "https://huggingface.co/Comfy-Org/HunyuanVideo_1.5_repackaged/tree/main/split_files/text_encoders",
-        ),
+        _HY15_VAE,
+        _HY15_TEXT_ENCODER,
+        _HY15_TEXT_ENCODER_2,
         # (The chat kind: the pipeline formats prompts with the tokenizer's chat template.)
         tokenizer(kind="chat"),
         tokenizer("tokenizer_2", "byt5"),
@@ -361,70 +366,80 @@ TINY_HUNYUANVIDEO = TinyModel(
 )
 
 
+def _tiny_hy15_transformer(task_type: str, use_meanflow: bool) -> ComponentSpec:
+    return ComponentSpec(
+        "transformer",
+        "diffusers",
+        "HunyuanVideo15Transformer3DModel",
+        {
+            "in_channels": 9,
+            "out_channels": 4,
+            "num_attention_heads": 2,
+            "attention_head_dim": 8,
+            "num_layers": 1,
+            "num_refiner_layers": 1,
+            "patch_size": 1,
+            "patch_size_t": 1,
+            "text_embed_dim": 16,
+            "text_embed_2_dim": 8,
+            "image_embed_dim": 12,
+            "rope_axes_dim": (2, 2, 4),
+            "target_size": 16,
+            "task_type": task_type,
+            "use_meanflow": use_meanflow,
+        },
+    )
+
+
+_TINY_HY15_VAE = ComponentSpec(
+    "vae",
+    "diffusers",
+    "AutoencoderKLHunyuanVideo15",
+    {
+        "in_channels": 3,
+        "out_channels": 3,
+        "latent_channels": 4,
+        "block_out_channels": (16, 16),
+        "layers_per_block": 1,
+        "spatial_compression_ratio": 4,
+        "temporal_compression_ratio": 2,
+        "downsample_match_channel": False,
+        "upsample_match_channel": False,
+    },
+)
+_TINY_HY15_TEXT_ENCODERS = (
+    ComponentSpec(
+        "text_encoder",
+        "transformers",
+        "Qwen2_5_VLTextModel",
+        TINY_QWEN_TEXT,
+        "Qwen2_5_VLTextConfig",
+    ),
+    ComponentSpec(
+        "text_encoder_2",
+        "transformers",
+        "T5EncoderModel",
+        {
+            "d_model": 8,
+            "d_ff": 16,
+            "d_kv": 4,
+            "num_heads": 2,
+            "num_layers": 1,
+            "vocab_size": 384,
+            "relative_attention_num_buckets": 8,
+        },
+        "T5Config",
+    ),
+)
+
+
 def _tiny_hy15(pipeline_class: str, extra: tuple[ComponentSpec, ...], use_meanflow: bool) -> Architecture:
     return Architecture(
         pipeline_class=pipeline_class,
         components=(
-            ComponentSpec(
-                "transformer",
-                "diffusers",
-                "HunyuanVideo15Transformer3DModel",
-                {
-                    "in_channels": 9,
-                    "out_channels": 4,
-                    "num_attention_heads": 2,
-                    "attention_head_dim": 8,
-                    "num_layers": 1,
-                    "num_refiner_layers": 1,
-                    "patch_size": 1,
-                    "patch_size_t": 1,
-                    "text_embed_dim": 16,
-                    "text_embed_2_dim": 8,
-                    "image_embed_dim": 12,
-                    "rope_axes_dim": (2, 2, 4),
-                    "target_size": 16,
-                    "task_type": "i2v" if extra else "t2v",
-                    "use_meanflow": use_meanflow,
-                },
-            ),
-            ComponentSpec(
-                "vae",
-                "diffusers",
-                "AutoencoderKLHunyuanVideo15",
-                {
-                    "in_channels": 3,
-                    "out_channels": 3,
-                    "latent_channels": 4,
-                    "block_out_channels": (16, 16),
-                    "layers_per_block": 1,
-                    "spatial_compression_ratio": 4,
-                    "temporal_compression_ratio": 2,
-                    "downsample_match_channel": False,
-                    "upsample_match_channel": False,
-                },
-            ),
-            ComponentSpec(
-                "text_encoder",
-                "transformers",
-                "Qwen2_5_VLTextModel",
-                TINY_QWEN_TEXT,
-                "Qwen2_5_VLTextConfig",
-            ),
-            ComponentSpec(
-                "text_encoder_2",
-                "transformers",
-                "T5EncoderModel",
-                {
-                    "d_model": 8,
-                    "d_ff": 16,
-                    "d_kv": 4,
-                    "num_heads": 2,
-                    "num_layers": 1,
-                    "vocab_size": 384,
-                    "relative_attention_num_buckets": 8,
-                },
-                "T5Config",
-            ),
+            _tiny_hy15_transformer("i2v" if extra else "t2v", use_meanflow),
+            _TINY_HY15_VAE,
+            *_TINY_HY15_TEXT_ENCODERS,
             tokenizer(kind="chat"),
             tokenizer("tokenizer_2", "byt5"),
             ComponentSpec("guider", "diffusers", "ClassifierFreeGuidance", {"guidance_scale": 6.0}),

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from tests.acceptance.harness import ROOT
+from tests.acceptance.support import ROOT
 
 
 def test_interaction_latency_bench_runs_and_prints_its_table() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.acceptance.harness import SLOW_RENDER, bot_env, bot_process
-from tests.standin import DiscordStandIn, Recorded
-from tests.standin.payloads import ALL_PERMISSIONS
-
-MEMBER = 123456789012345678
-OTHER = 223456789012345678
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn, Recorded
+from standins.discord.payloads import ALL_PERMISSIONS
+from tests.acceptance.support import MEMBER, SLOW_RENDER
+from tests.acceptance.support import OTHER_MEMBER as OTHER
 
 
 def _status_with_button(rec: Recorded) -> bool:

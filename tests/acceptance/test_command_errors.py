@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.acceptance.harness import bot_env, bot_process
-from tests.standin import DiscordStandIn
-from tests.standin.payloads import ALL_PERMISSIONS, slash_command
-from tests.standin.replies import is_private, reply_to, text
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.discord.payloads import ALL_PERMISSIONS, slash_command
+from standins.discord.replies import is_private, reply_to, text
+from tests.acceptance.support import MEMBER, MODERATOR
 
-MEMBER = 123456789012345678
-MODERATOR = 323456789012345678
 LEFT = 423456789012345678  # someone who has left the server
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.schema import JobState
-from tests.acceptance.harness import SLOW_RENDER, bot_env, bot_process
-from tests.standin import DiscordStandIn
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from tests.acceptance.support import MEMBER, SLOW_RENDER
 
-MEMBER = 123456789012345678
 # Leases expire quickly so a killed worker's job is taken up again within the test.
 FAST_RECOVERY = {"VIDEOBOT_WORKER__LEASE_SECONDS": "10", "VIDEOBOT_WORKER__POLL_INTERVAL": "0.5"}
 

@@ -9,12 +9,11 @@ from pathlib import Path
 from PIL import Image
 
 from generation.provenance import read_manifest
-from tests.acceptance.harness import bot_env, bot_process
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.discord.replies import private_reply, text
+from tests.acceptance.support import MEMBER
 from tests.conftest import ffprobe
-from tests.standin import DiscordStandIn
-from tests.standin.replies import private_reply, text
-
-MEMBER = 123456789012345678
 
 
 def _png(color: tuple[int, int, int]) -> bytes:

@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.acceptance.harness import bot_env, bot_process
-from tests.standin import DiscordStandIn, Recorded
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn, Recorded
+from tests.acceptance.support import MEMBER
 
-MEMBER = 123456789012345678
 # Not shaped like a Discord token: only the literal DISCORD_TOKEN redaction can hide it.
 BOT_TOKEN = "standin-bot-token-walrus9931-kkkkkkkkkkkkkkkkkkkkkkkk"
 PROMPT = "zebracanary7731 dancing"

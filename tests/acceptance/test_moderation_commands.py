@@ -9,14 +9,12 @@ from typing import Any
 import numpy as np
 
 from generation.ffmpeg_binary import ffmpeg_executable
-from tests.acceptance.harness import bot_env, bot_process
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.discord.payloads import ALL_PERMISSIONS
+from standins.discord.replies import is_private, reply_to, text
+from tests.acceptance.support import MEMBER, MODERATOR
 from tests.conftest import ffprobe
-from tests.standin import DiscordStandIn
-from tests.standin.payloads import ALL_PERMISSIONS
-from tests.standin.replies import is_private, reply_to, text
-
-MEMBER = 123456789012345678
-MODERATOR = 323456789012345678
 
 
 async def test_moderators_shape_limits_block_terms_and_see_the_audit(

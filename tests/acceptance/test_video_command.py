@@ -9,20 +9,20 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
+from bot.store.migrate import alembic_config, current_revision
 from bot.store.schema import JobState
 from generation.provenance import read_manifest
-from tests.acceptance.harness import ROOT, bot_env, bot_process
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn, Recorded
+from tests.acceptance.support import MEMBER, OTHER_MEMBER, ROOT
 from tests.certificates import key_pem, owner_chain, pem
 from tests.conftest import ffprobe
-from tests.standin import DiscordStandIn, Recorded
 
-MEMBER = 123456789012345678
-OTHER_MEMBER = 223456789012345678
 HOSTILE_PROMPT = (
     "@everyone @here <@&800000000000000001> <@223456789012345678> a **cat** eating `spaghetti` "
     "|| spoiler || [click](https://example.com) # heading"
@@ -200,14 +200,22 @@ def test_a_bad_setting_stops_the_bot_naming_the_key(tmp_path: Path) -> None:
     assert "generation.steps" in result.stderr and "VIDEOBOT_GENERATION__STEPS" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["migrate"])
-def test_migrate_command_brings_the_database_up_to_date(tmp_path: Path, command: str) -> None:
-    env = dict(__import__("os").environ, VIDEOBOT_DATABASE__URL=f"sqlite+aiosqlite:///{tmp_path}/m.db")
+def test_migrate_command_brings_the_database_up_to_date(database_url: str, tmp_path: Path) -> None:
+    env = dict(__import__("os").environ, VIDEOBOT_DATABASE__URL=database_url)
     result = subprocess.run(
-        [sys.executable, "-m", "bot", command], env=env, cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-m", "bot", "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
+
+    async def revision() -> str | None:
+        engine = create_engine(database_url)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(revision()) == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_a_separate_worker_process_renders_and_posts(

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from bot.store.engine import create_engine
 from bot.store.moderation import ModerationStore
 from bot.store.schema import JobImage
-from tests.acceptance.harness import bot_env, bot_process
-from tests.faults.support import MEMBER, job, job_exists, wait_until
-from tests.standin import DiscordStandIn
-from tests.standin.replies import private_reply, text
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.discord.replies import private_reply, text
+from tests.acceptance.support import MEMBER, job, job_exists, wait_until
 
 GUILD = 800000000000000001
 

@@ -8,21 +8,22 @@ import signal
 from pathlib import Path
 
 from bot.store.schema import JobState
-from tests.acceptance.harness import SLOW_RENDER, bot_env, bot_process
-from tests.faults.support import (
-    notice_settled,
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn, payloads
+from standins.discord.replies import private_reply, text
+from tests.acceptance.support import (
     MEMBER,
     OTHER_MEMBER,
+    SLOW_RENDER,
     clip_posts,
     failure_notices,
     has_buttons,
     job,
     job_exists,
+    notice_settled,
     status_text,
     wait_until,
 )
-from tests.standin import DiscordStandIn, payloads
-from tests.standin.replies import private_reply, text
 
 # View Channel, Send Messages, Embed Links, Read Message History: everything but Attach Files.
 NO_ATTACH = str((1 << 10) | (1 << 11) | (1 << 14) | (1 << 16))

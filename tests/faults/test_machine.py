@@ -3,7 +3,6 @@ disabled while jobs wait for it. The process stays up, and members are told the 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.store.schema import JobState
-from tests.acceptance.harness import bot_env, bot_process
-from tests.faults.support import (
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.tcp_proxy import TcpProxy
+from tests.acceptance.support import (
     MEMBER,
     clip_posts,
     failure_notices,
@@ -22,8 +23,6 @@ from tests.faults.support import (
     status_text,
     wait_until,
 )
-from tests.standin import DiscordStandIn
-from tests.standin.tcp_proxy import TcpProxy
 
 # A render of a few seconds, so that an outage can begin while it runs.
 SHORT_RENDER = {"VIDEOBOT_GENERATION__STEPS": "40", "VIDEOBOT_GENERATION__NUM_FRAMES": "17"}

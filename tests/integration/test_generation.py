@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from generation import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
+from generation import (
+    RenderCancelledError,
+    RenderedClip,
+    RenderInputError,
+    RenderRequest,
+    VideoGenerator,
+)
 from generation.families import FAMILIES
 from generation.memory import MemoryOptions
-from generation.presets import SIDECAR_NAME, ExtraComponent, ModelPreset, resolve_model
+from generation.presets import (
+    SIDECAR_NAME,
+    ExtraComponent,
+    ModelPreset,
+    ModelResolutionError,
+    resolve_model,
+)
 from generation.provenance import read_manifest
 from generation.speed import SpeedOptions
 from generation.tiny import TINY_MODELS
@@ -154,22 +168,111 @@ def test_a_text_only_model_refuses_an_image(tiny_wan: Path) -> None:
         generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME))
 
 
+def test_recipe_arguments_the_pipeline_does_not_take_are_named_once_per_load(
+    tiny_wan: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    preset = resolve_model(str(tiny_wan))
+    recipe = (("not_an_argument", 1), ("attention_kwargs", None), ("guidance_rescale", 0.0))
+    generator = VideoGenerator(dataclasses.replace(preset, call_kwargs=recipe), device="cpu")
+    with caplog.at_level(logging.WARNING, logger="generation.generator"):
+        for seed in (1, 2):
+            assert generator.render(RenderRequest(prompt="a cat", seed=seed)).num_frames > 0
+    (warning,) = [r.getMessage() for r in caplog.records if "ignoring" in r.getMessage()]
+    assert "WanPipeline" in warning and preset.name in warning
+    assert "guidance_rescale, not_an_argument" in warning and "attention_kwargs" not in warning
+
+
+def test_a_model_resolved_as_taking_an_image_whose_pipeline_cannot_is_refused_at_load(
+    tiny_wan: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "wan-as-i2v"
+    shutil.copytree(tiny_wan, model)
+    sidecar = json.loads((model / SIDECAR_NAME).read_text())
+    (model / SIDECAR_NAME).write_text(json.dumps({**sidecar, "family": "wan-i2v"}))
+    generator = VideoGenerator(str(model), device="cpu")
+    assert generator.accepts_image  # what resolution decided, before loading
+    with pytest.raises(ModelResolutionError, match="WanPipeline, whose call takes no image"):
+        generator.load()
+    assert not generator.loaded
+
+
+def test_a_text_only_resolution_of_an_image_pipeline_is_kept_and_logged(
+    tiny_models: Callable[[str], Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A preset naming no pipeline class, loaded as whatever its model index says."""
+    i2v = resolve_model(str(tiny_models("wan-i2v")))
+    preset = dataclasses.replace(i2v, family=FAMILIES["wan"], pipeline_class=None)
+    generator = VideoGenerator(preset, device="cpu")
+    with caplog.at_level(logging.WARNING, logger="generation.generator"):
+        generator.load()
+    assert not generator.accepts_image
+    assert (
+        "WanImageToVideoPipeline, whose call takes an image, but it was resolved as text-only" in caplog.text
+    )
+    with pytest.raises(RenderInputError, match="text only"):
+        generator.render(RenderRequest(prompt="a cat", seed=1, image=FIRST_FRAME))
+
+
+def _offload_hooks(pipe: Any) -> dict[str, tuple[str | None, set[str]]]:
+    """Each model component's accelerate hook (its class) and the diffusers hooks on it or its submodules."""
+    found = {}
+    for name, module in pipe.components.items():
+        if isinstance(module, torch.nn.Module):
+            accelerate = getattr(module, "_hf_hook", None)
+            found[name] = (type(accelerate).__name__ if accelerate else None, _diffusers_hooks(module))
+    return found
+
+
+def _diffusers_hooks(module: torch.nn.Module) -> set[str]:
+    return {h for m in module.modules() for h in getattr(getattr(m, "_diffusers_hook", None), "hooks", {})}
+
+
 @pytest.mark.parametrize(
-    "memory",
+    ("memory", "profile", "hooks", "tiling"),
     [
-        MemoryOptions(profile="model-offload"),
-        MemoryOptions(profile="group-offload"),
-        MemoryOptions(profile="full", vae_tiling=True),
+        # Off a GPU there is nothing to plan against: "auto" keeps the whole pipeline where it is.
+        (MemoryOptions(), "full", (None, set()), False),
+        (MemoryOptions(profile="full", vae_tiling=True), "full", (None, set()), True),
+        # An owner who offloads asked to save memory: decoding tiles too, unless told otherwise.
+        (MemoryOptions(profile="model-offload"), "model-offload", ("CpuOffload", set()), True),
+        (
+            MemoryOptions(profile="model-offload", vae_tiling=False),
+            "model-offload",
+            ("CpuOffload", set()),
+            False,
+        ),
+        (MemoryOptions(profile="group-offload"), "group-offload", (None, {"group_offloading"}), True),
     ],
-    ids=["model-offload", "group-offload", "vae-tiling"],
+    ids=["auto", "full-tiled", "model-offload", "model-offload-untiled", "group-offload"],
 )
-def test_memory_profiles_change_placement_not_the_clip(tiny_wan: Path, memory: MemoryOptions) -> None:
-    # Sequential offload needs an accelerator and is checked on a GPU machine, not here.
+def test_memory_profiles_install_their_offloading_and_keep_the_clip(
+    tiny_wan: Path, memory: MemoryOptions, profile: str, hooks: tuple[str | None, set[str]], tiling: bool
+) -> None:
     reference = VideoGenerator(str(tiny_wan), device="cpu").render(RenderRequest(prompt="a cat", seed=3))
     generator = VideoGenerator(str(tiny_wan), device="cpu", memory=memory)
+    generator.load()
+    pipe = generator._pipe
+    assert generator.memory_plan is not None and "not on a GPU" in generator.memory_plan.reason
+    assert (generator.memory_profile, generator.memory_plan.vae_tiling) == (profile, tiling)
+    assert _offload_hooks(pipe) == {name: hooks for name in ("vae", "text_encoder", "transformer")}
+    assert pipe.vae.use_tiling is tiling
+    if profile == "group-offload":  # block by block: each of the denoiser's blocks is its own group
+        assert all("group_offloading" in _diffusers_hooks(block) for block in pipe.transformer.blocks)
     clip = generator.render(RenderRequest(prompt="a cat", seed=3))
-    assert generator.memory_profile == memory.profile
     assert np.abs(clip.frames.astype(int) - reference.frames.astype(int)).max() <= 2
+
+
+def test_sequential_offload_hooks_every_component_layer_by_layer(tiny_wan: Path) -> None:
+    """Placement only: its hooks move weights through the meta device, which needs an accelerator to render
+    (checked on a GPU machine, not here)."""
+    generator = VideoGenerator(
+        str(tiny_wan), device="cpu", memory=MemoryOptions(profile="sequential-offload")
+    )
+    generator.load()
+    hooks = _offload_hooks(generator._pipe)
+    assert {accelerate for accelerate, _ in hooks.values()} <= {"AlignDevicesHook", "SequentialHook"}
+    assert all(accelerate and not found for accelerate, found in hooks.values())
+    assert generator._pipe.vae.use_tiling
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -193,19 +296,98 @@ def test_fp8_weights_still_render(tiny_wan: Path) -> None:
     assert torch.float8_e4m3fn in dtypes
 
 
-def test_attention_backend_and_step_cache_render(tiny_wan: Path) -> None:
-    speed = SpeedOptions(attention_backend="native", cache="first-block", cache_threshold=0.2)
+def _speed_state(denoiser: Any) -> tuple[set[str], set[str | None], list[bool], bool]:
+    """What the speed options installed on a denoiser: diffusers hooks (step caches), its attention modules'
+    backends, which of its repeated blocks are compiled, and whether a cache is enabled."""
+    backends = {
+        getattr(m.processor, "_attention_backend", None)
+        for m in denoiser.modules()
+        if hasattr(m, "processor")
+    }
+    return (
+        _diffusers_hooks(denoiser),
+        {getattr(b, "value", b) for b in backends},
+        [block._compiled_call_impl is not None for block in denoiser.blocks],
+        denoiser.is_cache_enabled,
+    )
+
+
+FBC_HOOKS = {"fbc_leader_block_hook", "fbc_block_hook"}
+MAG_HOOKS = {"mag_cache_leader_block_hook", "mag_cache_block_hook"}
+
+
+@pytest.mark.parametrize(
+    ("speed", "state"),
+    [
+        (SpeedOptions(), (set(), {None}, [False, False], False)),
+        (SpeedOptions(attention_backend="native"), (set(), {"native"}, [False, False], False)),
+        (SpeedOptions(cache="first-block", cache_threshold=0.2), (FBC_HOOKS, {None}, [False, False], True)),
+        (SpeedOptions(cache="mag"), (MAG_HOOKS, {None}, [False, False], True)),
+        (SpeedOptions(compile=True), (set(), {None}, [True, True], False)),
+        (
+            SpeedOptions(attention_backend="native", cache="first-block", compile=True),
+            (FBC_HOOKS, {"native"}, [True, True], True),
+        ),
+    ],
+    ids=["none", "attention", "first-block", "mag", "compile", "all"],
+)
+def test_speed_options_are_installed_on_the_denoiser_only_when_asked(
+    tiny_wan: Path, tmp_path: Path, speed: SpeedOptions, state: tuple[object, ...]
+) -> None:
+    speed = dataclasses.replace(speed, calibration_dir=str(tmp_path))
     generator = VideoGenerator(str(tiny_wan), device="cpu", speed=speed)
-    clip = generator.render(RenderRequest(prompt="a cat", seed=3))
-    assert clip.frames.shape[0] == generator.preset.defaults.num_frames
+    generator.load()
+    assert _speed_state(generator._pipe.transformer) == state
+    for other in (generator._pipe.text_encoder, generator._pipe.vae):
+        assert not _diffusers_hooks(other)
+    if not speed.compile:  # compiled blocks render in the warm-up test below
+        clip = generator.render(RenderRequest(prompt="a cat", seed=3))
+        assert clip.num_frames == generator.preset.defaults.num_frames
 
 
-def test_compiled_blocks_give_the_same_clip(tiny_wan: Path) -> None:
+def test_the_first_block_cache_skips_the_rest_of_a_step_by_its_threshold(tiny_wan: Path) -> None:
+    def render(speed: SpeedOptions) -> np.ndarray:
+        return (
+            VideoGenerator(str(tiny_wan), device="cpu", speed=speed)
+            .render(RenderRequest(prompt="a cat", seed=3))
+            .frames
+        )
+
+    plain = render(SpeedOptions())
+    assert np.array_equal(render(SpeedOptions(cache="first-block", cache_threshold=0.0)), plain)
+    assert not np.array_equal(render(SpeedOptions(cache="first-block", cache_threshold=1e9)), plain)
+
+
+def test_taylorseer_hooks_the_blocks_it_knows_and_says_so_where_it_finds_none(
+    tiny_models: Callable[[str], Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    speed = SpeedOptions(cache="taylorseer")
+    hunyuan = VideoGenerator(str(tiny_models("hunyuanvideo15")), device="cpu", speed=speed)
+    hunyuan.load()
+    hooked = hunyuan._pipe.transformer
+    assert (_diffusers_hooks(hooked), hooked.is_cache_enabled) == ({"taylorseer_cache"}, True)
+    # Its default patterns ("^blocks.*attn", matched in full) miss Wan's attn1 and attn2.
+    with caplog.at_level(logging.WARNING, logger="generation.speed"):
+        wan = VideoGenerator(str(tiny_models("wan")), device="cpu", speed=speed)
+        wan.load()
+    assert (_diffusers_hooks(wan._pipe.transformer), wan._pipe.transformer.is_cache_enabled) == (set(), False)
+    assert "taylorseer cache finds none of WanTransformer3DModel's blocks" in caplog.text
+    assert wan.render(RenderRequest(prompt="a cat", seed=3)).num_frames == wan.preset.defaults.num_frames
+
+
+def test_warm_up_compiles_so_the_first_render_does_not_and_gives_the_same_clip(tiny_wan: Path) -> None:
     reference = VideoGenerator(str(tiny_wan), device="cpu").render(
         RenderRequest(prompt="a cat", seed=3, steps=2)
     )
+    torch._dynamo.reset()  # no compiled code from earlier tests to reuse
+    graphs = torch._dynamo.utils.counters["stats"]
     compiled = VideoGenerator(str(tiny_wan), device="cpu", speed=SpeedOptions(compile=True))
+    before = graphs["unique_graphs"]
+    compiled.warm_up()
+    after_warm_up = graphs["unique_graphs"]
     clip = compiled.render(RenderRequest(prompt="a cat", seed=3, steps=2))
+    assert after_warm_up > before, "warming up compiled the blocks"
+    assert graphs["unique_graphs"] == after_warm_up, "the first render compiled nothing more"
     assert np.abs(clip.frames.astype(int) - reference.frames.astype(int)).max() <= 2
 
 
@@ -221,10 +403,22 @@ def test_speed_options_that_cannot_work_here_are_refused_up_front(
         VideoGenerator(str(tiny_wan), device="cpu", speed=speed)
 
 
-def test_warm_up_loads_and_renders_a_short_clip(tiny_models: Callable[[str], Path]) -> None:
+def test_warm_up_runs_the_denoiser_for_two_steps_at_the_default_size(
+    tiny_models: Callable[[str], Path],
+) -> None:
+    """An image model too: warming up makes its own first frame."""
     generator = VideoGenerator(str(tiny_models("svd")), device="cpu")
-    assert generator.warm_up() > 0
-    assert generator.loaded
+    generator.load()
+    inputs: list[tuple[int, ...]] = []
+    generator._pipe.unet.register_forward_hook(
+        lambda module, args, kwargs, out: inputs.append(tuple(kwargs.get("sample", args[0]).shape)),
+        with_kwargs=True,
+    )
+    generator.warm_up()
+    warm_up, inputs[:] = list(inputs), []
+    generator.render(_request(generator))  # the default size, and the default steps
+    assert generator.preset.defaults.steps > 2
+    assert warm_up == inputs[:2] and len(inputs) == generator.preset.defaults.steps
 
 
 def test_a_distillation_lora_from_a_second_source_is_fused_into_both_experts(
@@ -330,15 +524,6 @@ def test_guidance_reaches_a_pipeline_that_takes_it_through_its_guider(
     assert generator._pipe.guider.guidance_scale == generator.preset.defaults.guidance
 
 
-@pytest.mark.parametrize("cache", ["taylorseer", "mag"])
-def test_step_caches_render(tiny_wan: Path, tmp_path: Path, cache: str) -> None:
-    speed = SpeedOptions(cache=cache, calibration_dir=str(tmp_path))
-    clip = VideoGenerator(str(tiny_wan), device="cpu", speed=speed).render(
-        RenderRequest(prompt="a cat", seed=3)
-    )
-    assert clip.num_frames == resolve_model(str(tiny_wan)).defaults.num_frames
-
-
 def test_magcache_is_calibrated_once_and_the_calibration_reused(tiny_wan: Path, tmp_path: Path) -> None:
     speed = SpeedOptions(cache="mag", calibration_dir=str(tmp_path))
     VideoGenerator(str(tiny_wan), device="cpu", speed=speed).load()
@@ -370,14 +555,19 @@ def test_a_cancelled_render_leaves_nothing_behind_for_the_next(
 
 @pytest.mark.parametrize("family", ["wan2.2-a14b", "ltx2"])
 def test_magcache_on_a_model_it_cannot_serve_runs_uncached_without_a_calibration_render(
-    tiny_models: Callable[[str], Path], tmp_path: Path, family: str
+    tiny_models: Callable[[str], Path], tmp_path: Path, family: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     renders: list[int] = []
     generator = VideoGenerator(
         str(tiny_models(family)), device="cpu", speed=SpeedOptions(cache="mag", calibration_dir=str(tmp_path))
     )
     original = generator._render_locked
-    generator._render_locked = lambda *a: renders.append(1) or original(*a)  # type: ignore[method-assign]
+
+    def counted(request: RenderRequest, *args: Any) -> RenderedClip:
+        renders.append(1)
+        return original(request, *args)
+
+    monkeypatch.setattr(generator, "_render_locked", counted)
     generator.load()
     assert renders == [] and not list(tmp_path.iterdir())
     assert generator.render(RenderRequest(prompt="a cat", seed=1)).num_frames > 0

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import update
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
-from bot.limits import LimitLayer, Limits, Refusal
-from bot.store.jobs import CancelOutcome, JobStore, Submitted, utcnow
-from bot.store.schema import Job
+from bot.limits import LimitLayer, LimitName, Limits, Refusal, Scope
+from bot.store.base import utcnow
+from bot.store.engine import create_engine
+from bot.store.jobs import CancelOutcome, JobStore, Submitted
+from bot.store.limit_overrides import LimitOverrideStore
+from bot.store.migrate import upgrade_to_head
+from bot.store.schema import FairGuild, FairMember, Job, JobState, LimitOverride
 from tests.integration.test_store import new_job
 
 GENEROUS = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=0)
@@ -62,20 +68,48 @@ async def test_jobs_cancelled_before_running_do_not_use_up_the_window(store: Job
 
 async def test_limits_layer_server_then_most_generous_role_then_member(store: JobStore) -> None:
     defaults = Limits(max_pending=2, per_hour=10, per_day=50, guild_per_day=500)
-    await store.set_limits(10, "guild", 0, LimitLayer(max_pending=1, guild_per_day=100))
-    await store.set_limits(10, "role", 111, LimitLayer(max_pending=3))
-    await store.set_limits(10, "role", 222, LimitLayer(max_pending=5, per_hour=4))
-    await store.set_limits(10, "user", 5, LimitLayer(per_day=7))
-    assert await store.effective_limits(10, 9, [], defaults) == Limits(1, 10, 50, 100)
-    assert await store.effective_limits(10, 9, [111], defaults) == Limits(3, 10, 50, 100)
-    assert await store.effective_limits(10, 9, [111, 222], defaults) == Limits(5, 4, 50, 100)
-    assert await store.effective_limits(10, 5, [111], defaults) == Limits(3, 10, 7, 100)
+    overrides = LimitOverrideStore(store.engine)
+    await overrides.set_limits(10, Scope.GUILD, 0, LimitLayer(max_pending=1, guild_per_day=100))
+    await overrides.set_limits(10, Scope.ROLE, 111, LimitLayer(max_pending=3))
+    await overrides.set_limits(10, Scope.ROLE, 222, LimitLayer(max_pending=5, per_hour=4))
+    await overrides.set_limits(10, Scope.USER, 5, LimitLayer(per_day=7))
+    assert await overrides.effective_limits(10, 9, [], defaults) == Limits(1, 10, 50, 100)
+    assert await overrides.effective_limits(10, 9, [111], defaults) == Limits(3, 10, 50, 100)
+    assert await overrides.effective_limits(10, 9, [111, 222], defaults) == Limits(5, 4, 50, 100)
+    assert await overrides.effective_limits(10, 5, [111], defaults) == Limits(3, 10, 7, 100)
     # Other servers keep the defaults.
-    assert await store.effective_limits(11, 5, [111], defaults) == defaults
-    await store.set_limits(10, "user", 5, LimitLayer(max_pending=9))
-    assert await store.effective_limits(10, 5, [], defaults) == Limits(9, 10, 7, 100)
-    assert await store.reset_limits(10, "user", 5)
-    assert await store.effective_limits(10, 5, [], defaults) == Limits(1, 10, 50, 100)
+    assert await overrides.effective_limits(11, 5, [111], defaults) == defaults
+    await overrides.set_limits(10, Scope.USER, 5, LimitLayer(max_pending=9))
+    assert await overrides.effective_limits(10, 5, [], defaults) == Limits(9, 10, 7, 100)
+    assert await overrides.reset_limits(10, Scope.USER, 5)
+    assert await overrides.effective_limits(10, 5, [], defaults) == Limits(1, 10, 50, 100)
+    assert not await overrides.reset_limits(10, Scope.USER, 5)
+    assert await overrides.limit_overrides(11) == []
+    listed = await overrides.limit_overrides(10)
+    assert sorted(listed) == [
+        (Scope.GUILD, 0, LimitLayer(max_pending=1, guild_per_day=100)),
+        (Scope.ROLE, 111, LimitLayer(max_pending=3)),
+        (Scope.ROLE, 222, LimitLayer(max_pending=5, per_hour=4)),
+    ]
+    assert all(type(scope) is Scope for scope, _, _ in listed)
+
+
+async def test_limit_names_and_scopes_are_stored_as_before(store: JobStore) -> None:
+    """The typed names keep the strings earlier versions wrote: their rows read the same, new rows match."""
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(LimitOverride).values(guild_id=10, scope="user", target_id=5, max_pending=1)
+        )
+    overrides = LimitOverrideStore(store.engine)
+    assert await overrides.limit_overrides(10) == [(Scope.USER, 5, LimitLayer(max_pending=1))]
+    await overrides.set_limits(10, Scope.ROLE, 7, LimitLayer(per_day=3))
+    async with store.engine.begin() as conn:
+        stored = await conn.execute(select(LimitOverride.scope).order_by(LimitOverride.scope))
+        assert [(type(scope), scope) for scope in stored.scalars()] == [(str, "role"), (str, "user")]
+    assert isinstance(await store.submit(new_job(user_id=5), GENEROUS), Submitted)
+    refusal = await store.submit(new_job(user_id=5), GENEROUS)
+    assert isinstance(refusal, Refusal) and refusal.limit is LimitName.MAX_PENDING
+    assert str(refusal.limit) == "max_pending"
 
 
 async def test_claims_go_round_robin_across_servers_then_members(store: JobStore) -> None:
@@ -103,6 +137,46 @@ async def test_reported_positions_match_the_claim_order(store: JobStore) -> None
         claimed.append(job.id)
     assert sorted(predicted, key=predicted.__getitem__) == claimed
     assert sorted(predicted.values()) == list(range(1, len(jobs) + 1))
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from([1, 2, 3]), st.booleans()), max_size=12)
+)
+def test_reported_positions_are_the_order_of_the_claims_that_follow(
+    database_url: str, steps: list[tuple[int, int, bool]]
+) -> None:
+    """Submissions by members of several servers, some followed by a claim (so that turns have been taken),
+    then every queued job's reported position against the order the remaining claims take them in."""
+    asyncio.run(_positions_then_claims(database_url, steps))
+
+
+async def _positions_then_claims(url: str, steps: list[tuple[int, int, bool]]) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.begin() as conn:
+            for table in (Job, FairGuild, FairMember):
+                await conn.execute(delete(table))
+        store = JobStore(engine)
+        for guild_id, user_id, then_claim in steps:
+            assert isinstance(await store.submit(new_job(user_id=user_id, guild_id=guild_id)), Submitted)
+            if then_claim:
+                assert await store.claim("w", 600, 3) is not None
+        async with engine.begin() as conn:
+            queued = (await conn.execute(select(Job.id).where(Job.state == JobState.QUEUED))).scalars().all()
+        predicted = {job_id: (await store.position(job_id))[0] for job_id in queued}
+        claimed = []
+        while (job := await store.claim("w", 600, 3)) is not None:
+            claimed.append(job.id)
+        assert sorted(predicted.values()) == list(range(1, len(queued) + 1))
+        assert sorted(predicted, key=predicted.__getitem__) == claimed
+    finally:
+        await engine.dispose()
 
 
 async def test_members_cancel_their_own_jobs_and_moderators_anyones_in_their_server(store: JobStore) -> None:

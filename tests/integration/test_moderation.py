@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.limits import Limits, Refusal
+from bot.store.base import Audit
 from bot.store.jobs import JobStore, Submitted
 from bot.store.moderation import ModerationStore
 from tests.integration.test_store import new_job
@@ -67,7 +68,7 @@ async def test_purge_cancels_queued_jobs_and_keeps_the_fair_queue_consistent(sto
 async def test_audit_log_records_who_did_what_per_server(moderation: ModerationStore) -> None:
     await moderation.ban(10, 5, "spam", MOD)
     await moderation.add_term(10, "x", MOD)
-    await moderation.record(10, MOD, "limits set", "server default: max 1")
+    await moderation.record(Audit(10, MOD, "limits set", "server default: max 1"))
     await moderation.ban(11, 6, None, 77)
     entries = await moderation.audit(10)
     assert [(e.action, e.moderator_id) for e in entries] == [

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from bot.limits import Limits, Refusal
-from bot.store.jobs import CancelOutcome, JobRecord, JobStore, LimitPolicy, Submitted, utcnow
+from bot.limits import LimitPolicy, Limits, Refusal
+from bot.store.base import utcnow
+from bot.store.jobs import CancelOutcome, JobRecord, JobStore, Submitted
 from bot.store.moderation import ModerationStore
 from bot.store.schema import Job, JobImage, JobState
 from tests.integration.test_store import new_job

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete, update
 
-from bot.limits import LimitLayer, Limits, Refusal, Usage, effective_limits, first_exceeded
+from bot.limits import LimitLayer, Limits, Refusal, Scope, Usage, effective_limits, first_exceeded
+from bot.store.base import utcnow
 from bot.store.engine import create_engine
-from bot.store.jobs import CancelOutcome, JobStore, NewJob, Submitted, utcnow
+from bot.store.jobs import CancelOutcome, JobStore, NewJob, Submitted
+from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.schema import FairGuild, FairMember, Job, LimitOverride
 
@@ -44,12 +46,12 @@ class Model:
     jobs: dict[int, ModelJob] = field(default_factory=dict)
     guild_served: dict[int, int] = field(default_factory=dict)
     member_served: dict[tuple[int, int], int] = field(default_factory=dict)
-    overrides: dict[tuple[int, str, int], LimitLayer] = field(default_factory=dict)
+    overrides: dict[tuple[int, Scope, int], LimitLayer] = field(default_factory=dict)
     tick: int = 0
 
     def limits(self, guild: int, user: int) -> Limits:
-        member = self.overrides.get((guild, "user", user))
-        return effective_limits(DEFAULTS, self.overrides.get((guild, "guild", 0)), [], member)
+        member = self.overrides.get((guild, Scope.USER, user))
+        return effective_limits(DEFAULTS, self.overrides.get((guild, Scope.GUILD, 0)), [], member)
 
     def usage(self, guild: int, user: int) -> Usage:
         counted = [
@@ -97,6 +99,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.engine = create_engine(self.url)
         self.store = JobStore(self.engine)
+        self.overrides = LimitOverrideStore(self.engine)
         self.model = Model()
         self.run(upgrade_to_head(self.engine))
         self.run(self._empty())
@@ -207,8 +210,8 @@ class QueueMachine(RuleBasedStateMachine):
     )
     def set_limits(self, guild: int, user: int | None, max_pending: int | None, per_hour: int | None) -> None:
         layer = LimitLayer(max_pending=max_pending, per_hour=per_hour)
-        scope, target = ("user", user) if user is not None else ("guild", 0)
-        self.run(self.store.set_limits(guild, scope, target, layer))
+        scope, target = (Scope.USER, user) if user is not None else (Scope.GUILD, 0)
+        self.run(self.overrides.set_limits(guild, scope, target, layer))
         old = self.model.overrides.get((guild, scope, target), LimitLayer())
         self.model.overrides[(guild, scope, target)] = LimitLayer(
             max_pending=max_pending if max_pending is not None else old.max_pending,

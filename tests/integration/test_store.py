@@ -9,8 +9,10 @@ from datetime import timedelta
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, update
 
+from bot.job_options import JobOptions
+from bot.store.base import utcnow
 from bot.store.engine import create_engine
-from bot.store.jobs import JobStore, NewJob, Submitted, utcnow
+from bot.store.jobs import JobStore, NewJob, Submitted
 from bot.store.migrate import alembic_config, current_revision, upgrade_to_head
 from bot.store.schema import Job, JobState
 
@@ -31,7 +33,7 @@ def new_job(user_id: int = 1, guild_id: int = 10, prompt: str = "a cat") -> NewJ
         model="tiny",
         max_bytes=10 * 1024 * 1024,
         negative_prompt="blurry",
-        options={"k": "v"},
+        options=JobOptions(aspect="9:16", duration=2.5, format="gif", sound=False),
     )
 
 
@@ -61,7 +63,9 @@ async def test_submit_records_everything_and_reports_queue_position(store: JobSt
     assert job is not None
     assert job.prompt == "a cat 'quoted'; DROP TABLE jobs; --"
     assert job.state is JobState.QUEUED and job.attempts == 0
-    assert job.negative_prompt == "blurry" and job.options == {"k": "v"}
+    assert job.negative_prompt == "blurry" and job.options == JobOptions(
+        aspect="9:16", duration=2.5, format="gif", sound=False
+    )
     assert job.created_at.tzinfo is not None
     assert second.queue_length == 2
 
@@ -151,3 +155,21 @@ async def test_states_outside_the_lifecycle_are_rejected_by_the_database(store: 
     with pytest.raises(IntegrityError):
         async with store.engine.begin() as conn:
             await conn.execute(update(Job).where(Job.id == job.id).values(state="exploded"))
+
+
+async def test_a_job_whose_stored_options_cannot_be_read_is_still_listed_and_says_why(
+    store: JobStore,
+) -> None:
+    job = (await store.submit(new_job())).job
+    other = (await store.submit(new_job(user_id=2))).job
+    async with store.engine.begin() as conn:
+        await conn.execute(update(Job).where(Job.id == job.id).values(options={"fps": "fast"}))
+    unreadable = await store.get(job.id)
+    assert unreadable is not None and unreadable.options == JobOptions()
+    assert unreadable.options_error is not None and "fps" in unreadable.options_error
+    assert [j.id for j, _ in await store.member_jobs(10, 1)] == [job.id]
+    # Claiming it does not stop the queue: the worker fails it (see the worker's tests), others follow.
+    claimed = await store.claim("w", 60, 3)
+    assert claimed is not None and claimed.id == job.id and claimed.options_error is not None
+    readable = await store.get(other.id)
+    assert readable is not None and readable.options_error is None

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.store.engine import create_engine
-from tests.standin.tcp_proxy import TcpProxy
+from standins.tcp_proxy import TcpProxy
 
 
 def _asyncpg_dsn(url: str) -> str:

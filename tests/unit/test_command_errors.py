@@ -6,12 +6,13 @@ import pytest
 from discord import AppCommandOptionType, app_commands
 from sqlalchemy import exc as sa_exc
 
+from bot.discord_app.checks import NotModeratorError
 from bot.discord_app.command_errors import (
-    GENERIC,
     OPTIONS_MISMATCH,
     QUEUE_UNREACHABLE,
     SERVERS_ONLY,
     explain,
+    unexpected,
 )
 
 
@@ -112,5 +113,13 @@ def test_an_error_raised_while_handling_a_connection_error_is_not_mistaken_for_o
         assert explain(_invoke_error(bug)) is None
 
 
-def test_the_generic_text_is_kept_for_everything_else() -> None:
-    assert GENERIC == "Sorry, something went wrong on my side. Please try again in a moment."
+def test_a_fault_of_the_bot_is_apologised_for_with_the_id_of_its_log_entry() -> None:
+    text = unexpected("1a2b3c4d")
+    assert text.startswith("Sorry, something went wrong on my side")
+    assert "`1a2b3c4d`" in text
+
+
+def test_a_member_who_is_not_a_moderator_is_told_what_videomod_needs() -> None:
+    assert (
+        explain(NotModeratorError()) == "Only members with the Manage Server permission can use `/videomod`."
+    )

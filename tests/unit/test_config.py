@@ -114,7 +114,7 @@ def test_the_owner_caps_bound_the_defaults_too(tmp_path: Path) -> None:
         "[limits]\nper_hour = 0\ncap_per_hour = 0\n[retention]\nprompt_days = 7\nfiles_hours = 2\n"
     )
     settings = load_settings(path)
-    assert settings.limits.caps()["per_hour"] == 0 and settings.retention.prompt_days == 7
+    assert settings.limits.policy().caps.per_hour == 0 and settings.retention.prompt_days == 7
 
 
 def test_retention_keeps_prompts_at_least_a_day(tmp_path: Path) -> None:

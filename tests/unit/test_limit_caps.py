@@ -1,9 +1,11 @@
-from dataclasses import astuple
+from dataclasses import astuple, fields
 
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import CheckConstraint
 
-from bot.limits import Limits, capped
+from bot.limits import Barred, LimitLayer, LimitName, Limits, Scope, Usage, capped, first_exceeded
+from bot.store.schema import Base, LimitOverride
 
 counts = st.integers(min_value=0, max_value=10_000)
 limits = st.builds(Limits, counts, counts, counts, counts)
@@ -33,3 +35,22 @@ def test_no_caps_change_nothing(values: Limits) -> None:
 @given(limits, limits)
 def test_capping_twice_is_capping_once(values: Limits, caps: Limits) -> None:
     assert capped(capped(values, caps), caps) == capped(values, caps)
+
+
+def test_the_typed_names_keep_the_strings_stored_and_configured_before() -> None:
+    assert list(LimitName) == ["max_pending", "per_hour", "per_day", "guild_per_day"]
+    assert list(Barred) == ["banned", "blocked_term"]
+    assert list(Scope) == ["guild", "role", "user"]
+    # Each limit is a field of the limits, of an override layer and of an override row, by the same name.
+    assert [f.name for f in fields(Limits)] == [f.name for f in fields(LimitLayer)] == list(LimitName)
+    table = Base.metadata.tables[LimitOverride.__tablename__]
+    assert all(name in table.columns for name in LimitName)
+    (scopes,) = (c for c in table.constraints if isinstance(c, CheckConstraint))
+    assert str(scopes.sqltext) == "scope IN (" + ", ".join(f"'{scope}'" for scope in Scope) + ")"
+
+
+@given(limits, st.builds(Usage, counts, counts, counts, counts))
+def test_the_first_limit_exceeded_is_the_most_specific_one_used_up(values: Limits, usage: Usage) -> None:
+    used_up = [name for name in LimitName if 0 < values.of(name) <= usage.of(name)]
+    assert first_exceeded(values, usage) == (used_up[0] if used_up else None)
+    assert [usage.of(name) for name in LimitName] == list(astuple(usage))

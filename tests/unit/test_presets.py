@@ -1,3 +1,5 @@
+import dataclasses
+import inspect
 import json
 from pathlib import Path
 
@@ -5,13 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generation.families import FAMILIES, Family
+from generation.families import FAMILIES, IMAGE_PIPELINES, Family
 from generation.presets import (
     DEFAULT_PRESET,
     PRESETS,
     SIDECAR_NAME,
     ModelResolutionError,
     RenderOverrides,
+    resolve_loaded,
     resolve_model,
 )
 
@@ -37,7 +40,8 @@ def test_default_preset_is_kandinsky_lite_distilled() -> None:
 def test_the_old_name_of_the_ltx_preset_still_resolves() -> None:
     preset = resolve_model("ltx-video-distilled")
     assert preset.name == "ltx-video-13b-distilled" and preset.family.name == "ltx"
-    assert dict(preset.call_kwargs)["timesteps"][-1] == 0.03
+    timesteps = dict(preset.call_kwargs)["timesteps"]
+    assert isinstance(timesteps, list) and timesteps[-1] == 0.03
 
 
 def test_superseded_presets_are_marked_legacy_and_the_memes_are_kept() -> None:
@@ -195,3 +199,55 @@ def test_a_sidecar_name_that_is_empty_a_path_or_too_long_is_refused(tmp_path: Pa
     directory = _diffusers_directory(tmp_path / "wan", {"name": name})
     with pytest.raises(ModelResolutionError, match='"name"'):
         resolve_model(str(directory))
+
+
+def _call_takes_image(pipeline_class: str) -> bool:
+    import diffusers
+
+    return "image" in inspect.signature(getattr(diffusers, pipeline_class).__call__).parameters
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_each_presets_image_support_is_what_its_pipelines_call_takes(name: str) -> None:
+    preset = resolve_model(name)
+    assert preset.loads_as is not None
+    assert preset.takes_image == _call_takes_image(preset.loads_as)
+    assert preset.takes_image or not preset.family.needs_image
+
+
+def test_the_image_pipelines_are_exactly_the_known_classes_whose_call_takes_an_image() -> None:
+    known = {c for f in FAMILIES.values() for c in f.pipeline_classes}
+    assert known >= IMAGE_PIPELINES
+    assert {c for c in known if _call_takes_image(c)} == IMAGE_PIPELINES
+
+
+@pytest.mark.parametrize(
+    ("class_name", "takes_image"),
+    [
+        ("WanPipeline", False),
+        ("LTXPipeline", False),
+        ("LTXConditionPipeline", True),
+        ("WanImageToVideoPipeline", True),
+    ],
+)
+def test_a_directorys_image_support_comes_from_its_pipeline_class(
+    tmp_path: Path, class_name: str, takes_image: bool
+) -> None:
+    (tmp_path / "model_index.json").write_text(json.dumps({"_class_name": class_name}))
+    assert resolve_model(str(tmp_path)).takes_image is takes_image
+
+
+def test_a_hub_ids_image_support_is_decided_when_its_pipeline_class_is_known() -> None:
+    unresolved = resolve_model("someone/some-video-model")
+    assert not unresolved.takes_image
+    ltx = resolve_loaded(unresolved, "LTXConditionPipeline", RenderOverrides())
+    assert (ltx.family.name, ltx.pipeline_class, ltx.takes_image) == ("ltx", "LTXConditionPipeline", True)
+    assert not resolve_loaded(unresolved, "LTXPipeline", RenderOverrides()).takes_image
+
+
+def test_image_support_follows_a_replaced_family_or_pipeline_class() -> None:
+    wan = PRESETS["wan2.1-t2v-1.3b"]
+    assert not wan.takes_image
+    assert dataclasses.replace(wan, family=FAMILIES["wan-i2v"]).takes_image
+    ltx = PRESETS["ltx-video-13b-distilled"]
+    assert ltx.takes_image and not dataclasses.replace(ltx, pipeline_class="LTXPipeline").takes_image

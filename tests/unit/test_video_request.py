@@ -59,19 +59,19 @@ def test_unknown_aspects_and_durations_out_of_range_are_refused(
 
 
 def test_shape_options_travel_with_the_job() -> None:
-    assert validate_request("a cat", aspect="9:16", duration=3.0).options() == {
+    assert validate_request("a cat", aspect="9:16", duration=3.0).options.to_json() == {
         "aspect": "9:16",
         "duration": 3.0,
     }
-    assert validate_request("a cat").options() == {}
+    assert validate_request("a cat").options.to_json() == {}
 
 
 def test_gifs_are_for_short_clips() -> None:
-    assert validate_request("a cat", format="gif", duration=4.0).options() == {
+    assert validate_request("a cat", format="gif", duration=4.0).options.to_json() == {
         "duration": 4.0,
         "format": "gif",
     }
-    assert validate_request("a cat", format="mp4").options() == {}
+    assert validate_request("a cat", format="mp4").options.to_json() == {}
     with pytest.raises(InvalidRequestError, match="GIF"):
         validate_request("a cat", format="gif", duration=10.0)
     with pytest.raises(InvalidRequestError, match="format"):

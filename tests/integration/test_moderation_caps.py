@@ -1,12 +1,18 @@
-"""``/videomod limits`` against the owner's caps, with the stores and Discord replaced by recorders."""
+"""``/videomod limits`` against the owner's caps: the real stores on SQLite, Discord's reply recorded."""
 
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot.discord_app.moderation_commands import ModerationCommands
-from bot.limits import LimitLayer, Limits
+from bot.discord_app.moderation_commands import ModerationGroup
+from bot.limits import NO_CAPS, LimitLayer, LimitPolicy, Limits
+from bot.store.engine import create_engine
+from bot.store.jobs import JobStore
+from bot.store.limit_overrides import LimitOverrideStore
+from bot.store.migrate import upgrade_to_head
+from bot.store.moderation import ModerationStore
 
 DEFAULTS = Limits(max_pending=2, per_hour=0, per_day=50, guild_per_day=0)
 CAPS = Limits(max_pending=5, per_hour=20, per_day=0, guild_per_day=0)
@@ -20,41 +26,33 @@ class _Response:
         self.sent.append((text, ephemeral))
 
 
-class _Jobs:
-    def __init__(self) -> None:
-        self.stored: list[LimitLayer] = []
-
-    async def set_limits(self, guild_id: int, scope: str, target: int, layer: LimitLayer) -> LimitLayer:
-        self.stored.append(layer)
-        return layer
-
-    async def limit_overrides(self, guild_id: int) -> list[Any]:
-        return []
-
-    async def effective_limits(self, guild_id: int, user_id: int, roles: Any, defaults: Limits) -> Limits:
-        return defaults
+@pytest.fixture
+async def stores(sqlite_url: str) -> AsyncIterator[tuple[JobStore, LimitOverrideStore, ModerationStore]]:
+    engine = create_engine(sqlite_url)
+    await upgrade_to_head(engine)
+    try:
+        yield JobStore(engine), LimitOverrideStore(engine), ModerationStore(engine)
+    finally:
+        await engine.dispose()
 
 
-class _Moderation:
-    async def record(self, *args: Any) -> None:
-        pass
+Stores = tuple[JobStore, LimitOverrideStore, ModerationStore]
 
 
-def _commands(caps: Limits | None) -> tuple[ModerationCommands, _Jobs]:
-    jobs = _Jobs()
-    return ModerationCommands(jobs, _Moderation(), DEFAULTS, caps), jobs  # type: ignore[arg-type]
+def _commands(stores: Stores, caps: Limits | None) -> ModerationGroup:
+    jobs, overrides, moderation = stores
+    return ModerationGroup(jobs, overrides, moderation, LimitPolicy(DEFAULTS, caps or NO_CAPS))
 
 
 def _interaction() -> Any:
     return SimpleNamespace(response=_Response(), user=SimpleNamespace(id=1))
 
 
-async def _set(caps: Limits | None, layer: LimitLayer) -> tuple[str, bool, list[LimitLayer]]:
-    commands, jobs = _commands(caps)
+async def _set(stores: Stores, caps: Limits | None, layer: LimitLayer) -> tuple[str, bool, list[LimitLayer]]:
     interaction = _interaction()
-    await commands.set_limits(interaction, 10, None, None, layer)
+    await _commands(stores, caps).set_limits(interaction, 10, None, None, layer)
     ((text, private),) = interaction.response.sent
-    return text, private, jobs.stored
+    return text, private, [layer for _, _, layer in await stores[1].limit_overrides(10)]
 
 
 @pytest.mark.parametrize(
@@ -68,13 +66,15 @@ async def _set(caps: Limits | None, layer: LimitLayer) -> tuple[str, bool, list[
         ),
     ],
 )
-async def test_a_value_above_the_owners_cap_is_refused_privately(layer: LimitLayer, expected: str) -> None:
-    text, private, stored = await _set(CAPS, layer)
+async def test_a_value_above_the_owners_cap_is_refused_privately(
+    stores: Stores, layer: LimitLayer, expected: str
+) -> None:
+    text, private, stored = await _set(stores, CAPS, layer)
     assert text == expected and private and stored == []
 
 
-async def test_every_value_above_a_cap_is_named() -> None:
-    text, _, stored = await _set(CAPS, LimitLayer(max_pending=6, per_hour=21, per_day=0))
+async def test_every_value_above_a_cap_is_named(stores: Stores) -> None:
+    text, _, stored = await _set(stores, CAPS, LimitLayer(max_pending=6, per_hour=21, per_day=0))
     assert text.count("\n") == 1 and "`max_pending:6`" in text and "`per_hour:21`" in text and stored == []
 
 
@@ -85,13 +85,13 @@ async def test_every_value_above_a_cap_is_named() -> None:
         (None, LimitLayer(max_pending=0, per_hour=10_000)),
     ],
 )
-async def test_values_within_the_caps_are_set(caps: Limits | None, layer: LimitLayer) -> None:
-    text, _, stored = await _set(caps, layer)
+async def test_values_within_the_caps_are_set(stores: Stores, caps: Limits | None, layer: LimitLayer) -> None:
+    text, _, stored = await _set(stores, caps, layer)
     assert stored == [layer] and text.startswith("Limits for the server default")
 
 
-async def test_show_names_the_caps_and_limits_a_member_by_them() -> None:
-    commands, _ = _commands(CAPS)
+async def test_show_names_the_caps_and_limits_a_member_by_them(stores: Stores) -> None:
+    commands = _commands(stores, CAPS)
     server = _interaction()
     await commands.show_limits(server, 10, None, None)
     ((text, _),) = server.response.sent
@@ -107,8 +107,8 @@ async def test_show_names_the_caps_and_limits_a_member_by_them() -> None:
     )
 
 
-async def test_show_says_when_the_owner_set_no_caps() -> None:
-    commands, _ = _commands(None)
+async def test_show_says_when_the_owner_set_no_caps(stores: Stores) -> None:
+    commands = _commands(stores, None)
     interaction = _interaction()
     await commands.show_limits(interaction, 10, None, None)
     assert interaction.response.sent[0][0].endswith("The bot's owner has set no caps.")

@@ -1,6 +1,6 @@
 """Serve the Discord stand-in on a port and send one ``/video`` to whichever bot connects.
 
-    python -m tests.standin --port 8765 --prompt "a cat eating spaghetti" -o /tmp/clip.mp4
+    python -m standins.discord --port 8765 --prompt "a cat eating spaghetti" -o /tmp/clip.mp4
 
 Then start the unmodified bot pointed at it:
 
@@ -15,7 +15,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tests.standin import DiscordStandIn
+from standins.discord import DiscordStandIn
 
 
 async def serve(port: int, prompt: str, output: Path, timeout: float) -> int:

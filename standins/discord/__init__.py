@@ -3,6 +3,6 @@
 See ``../shared/notes/discord-standin.md`` for the protocol traps this server is written around.
 """
 
-from tests.standin.server import DiscordStandIn, Recorded
+from standins.discord.server import DiscordStandIn, Recorded
 
 __all__ = ["DiscordStandIn", "Recorded"]

@@ -1,4 +1,5 @@
-"""Run the unmodified bot (``python -m bot``) as a process against a Discord stand-in."""
+"""Run the unmodified bot (``python -m bot``) as a process against the Discord stand-in: for the acceptance
+and fault tests, and for the benchmarks."""
 
 from __future__ import annotations
 
@@ -10,17 +11,10 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from tests.standin import DiscordStandIn
+from standins.discord import DiscordStandIn
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# A render of the tiny model that takes far longer than any test waits: 500 steps on larger frames.
-SLOW_RENDER = {
-    "VIDEOBOT_GENERATION__STEPS": "500",
-    "VIDEOBOT_GENERATION__WIDTH": "256",
-    "VIDEOBOT_GENERATION__HEIGHT": "256",
-    "VIDEOBOT_GENERATION__NUM_FRAMES": "33",
-}
+# The repository: its config.toml is the one the bot process reads.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bot_env(standin: DiscordStandIn, model: Path, database_url: str, **overrides: str) -> dict[str, str]:

@@ -1,5 +1,8 @@
-"""What the fault-injection tests share: reading a job's outcome from the outside, as a member would see
-it (the stand-in's messages) and as the owner would (the database)."""
+"""What the acceptance and fault-injection tests share: who is who in the stand-in's server, the render
+settings that make a job slow enough to act on, and reading a job's outcome from the outside, as a member
+would see it (the stand-in's messages) and as the owner would (the database).
+
+The bot process itself is started by ``standins.bot_process`` (shared with the benchmarks)."""
 
 from __future__ import annotations
 
@@ -7,18 +10,30 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from bot.store.engine import create_engine
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import FINAL_STATES
-from tests.standin import DiscordStandIn
+from standins.discord import DiscordStandIn
 
+# The repository (for config.toml and ``python -m bench...``).
+ROOT = Path(__file__).resolve().parents[2]
+
+# Members of the stand-in's one server; each test says which of them hold Manage Server
+# (``standins.discord.payloads.ALL_PERMISSIONS``) on the interaction itself.
 MEMBER = 123456789012345678
-OTHER_MEMBER = 123456789012345679
-MODERATOR = 223456789012345678
-# Manage Server among everything else: a moderator's permissions.
-MODERATOR_PERMISSIONS = str((1 << 50) - 1)
+OTHER_MEMBER = 223456789012345678
+MODERATOR = 323456789012345678
+
+# A render of the tiny model that takes far longer than any test waits: 500 steps on larger frames.
+SLOW_RENDER = {
+    "VIDEOBOT_GENERATION__STEPS": "500",
+    "VIDEOBOT_GENERATION__WIDTH": "256",
+    "VIDEOBOT_GENERATION__HEIGHT": "256",
+    "VIDEOBOT_GENERATION__NUM_FRAMES": "33",
+}
 
 
 async def job(url: str, job_id: int = 1) -> JobRecord:

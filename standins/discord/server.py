@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
-from tests.standin import payloads
+from standins.discord import payloads
 
 API = "/api/v10"
 
@@ -66,6 +66,8 @@ class DiscordStandIn:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.failing_routes: dict[str, int] = {}  # route name -> HTTP status to answer with
+        # route name -> HTTP statuses to answer its next requests with, one each, before serving it again
+        self.fail_next: dict[str, list[int]] = {}
         # route name -> seconds to wait, after acting on a request, before answering it (a crash window)
         self.hold: dict[str, float] = {}
         # (channel, nonce) -> (message id, when): Discord answers a repeated nonce with the first message
@@ -163,7 +165,9 @@ class DiscordStandIn:
     def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
-        extra = {k: options.pop(k) for k in ("permissions", "subcommand", "users", "focused") if k in options}
+        extra: dict[str, Any] = {
+            k: options.pop(k) for k in ("permissions", "subcommand", "users", "focused") if k in options
+        }
         files = options.pop("files", {})
         if files:
             extra["attachments"] = {
@@ -235,8 +239,11 @@ class DiscordStandIn:
                 authorized=request.headers.get("Authorization") == f"Bot {self.token}",
             )
             await self._read_body(request, rec)
-            if route in self.failing_routes:
-                response = _json({"message": "stand-in failure", "code": 0}, self.failing_routes[route])
+            failing = self.failing_routes.get(route)
+            if failing is None and self.fail_next.get(route):
+                failing = self.fail_next[route].pop(0)
+            if failing is not None:
+                response = _json({"message": "stand-in failure", "code": 0}, failing)
             else:
                 response = await getattr(self, f"_r_{route}")(request, rec)
             if route in self.hold:

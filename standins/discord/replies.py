@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.standin.server import DiscordStandIn, Recorded
+from standins.discord.server import DiscordStandIn, Recorded
 
 
 async def reply_to(discord: DiscordStandIn, payload: dict[str, Any], timeout: float = 10) -> Recorded:
