@@ -20,6 +20,10 @@ class ModelFailedError(Exception):
     """The video model itself raised while rendering (the cause is attached)."""
 
 
+class UnreadableJobError(Exception):
+    """The job's stored settings cannot be read (written by another version, or by hand)."""
+
+
 class FaultKind(enum.StrEnum):
     STORE = "store"  # the database could not be reached
     DISK = "disk"  # no space left where clips are written
@@ -28,6 +32,7 @@ class FaultKind(enum.StrEnum):
     INPUT = "input"  # the request does not suit the model
     TOO_LARGE = "too_large"  # the clip cannot fit the upload limit
     SIGNING = "signing"  # Content Credentials could not be added
+    UNREADABLE = "unreadable"  # the job as stored cannot be read by this version of the bot
     INTERNAL = "internal"  # anything else: encoding, the stored image, the bot's own code
 
 
@@ -51,6 +56,8 @@ class Fault:
             FaultKind.GPU_MEMORY: "the GPU ran out of memory for this clip; a shorter or smaller one may fit",
             FaultKind.INPUT: f"the video model could not use this request: {self.detail}",
             FaultKind.TOO_LARGE: "the clip could not be made small enough for this server's upload limit",
+            FaultKind.UNREADABLE: "this version of the bot cannot read the job's settings; please make it "
+            f"again with /video (logged as job #{job_id})",
             FaultKind.SIGNING: f"the clip could not be signed as AI-generated (logged as job #{job_id})",
             FaultKind.INTERNAL: f"something went wrong while finishing the clip (logged as job #{job_id})",
         }[self.kind]
@@ -75,6 +82,8 @@ def classify(exc: BaseException) -> Fault:
         return Fault(FaultKind.STORE)
     if isinstance(exc, RenderInputError):
         return Fault(FaultKind.INPUT, str(exc))
+    if isinstance(exc, UnreadableJobError):
+        return Fault(FaultKind.UNREADABLE)
     if isinstance(exc, ClipTooLargeError):
         return Fault(FaultKind.TOO_LARGE)
     if isinstance(exc, ProvenanceError):

@@ -46,8 +46,10 @@ class JobOptions:
         return {k: v for k, v in asdict(self).items() if v != getattr(defaults, k)}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object] | None) -> JobOptions:
+    def from_json(cls, data: object) -> JobOptions:
         """Options as stored; each value's type is checked here, its range by the constructor."""
+        if data is not None and not isinstance(data, Mapping):
+            raise InvalidOptionsError(f"job options must be an object, not {type(data).__name__}")
         values = dict(data or {})
         unknown = sorted(set(values) - {f.name for f in fields(cls)})
         if unknown:
@@ -73,7 +75,7 @@ def _typed(values: Mapping[str, object], key: str, *kinds: type[T]) -> T | None:
     # bool is an int to Python: a stored true must not pass for a frame rate or a length.
     if isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool)):
         return value
-    raise InvalidOptionsError(f"{key} {value!r} is not a {' or '.join(k.__name__ for k in kinds)}")
+    raise InvalidOptionsError(f"{key} must be {' or '.join(k.__name__ for k in kinds)}, not {value!r}")
 
 
 def _check(options: JobOptions) -> None:

@@ -24,7 +24,15 @@ from typing import Any, Protocol, TypeVar
 
 from PIL import Image
 
-from bot.faults import Fault, FaultKind, ModelFailedError, classify, first_line, is_store_outage
+from bot.faults import (
+    Fault,
+    FaultKind,
+    ModelFailedError,
+    UnreadableJobError,
+    classify,
+    first_line,
+    is_store_outage,
+)
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.moderation import ModerationStore
 from bot.store.schema import JobState
@@ -498,7 +506,7 @@ class Worker:
 
     async def _render(self, job: JobRecord, path: Path, lease_lost: asyncio.Event) -> tuple[EncodedClip, str]:
         if job.options_error is not None:
-            raise RenderInputError(f"its options cannot be read ({job.options_error})")
+            raise UnreadableJobError(job.options_error)
         image = None
         if job.options.image:
             png = await self._persist(lambda: self._store.image(job.id), "read the job's image")

@@ -166,6 +166,10 @@ class VideoGenerator:
         pipe = self._loader(self.preset, placement.dtype)
         self.preset = resolve_loaded(self.preset, type(pipe).__name__, self._overrides)
         preset = self.preset
+        # Checked before planning and placing the model: a mismatch refuses it without the costly part.
+        self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
+        self._check_image_support(type(pipe).__name__)
+        self._warn_ignored_arguments(type(pipe).__name__)
         if preset.family.guidance_via_guider and getattr(pipe, "guider", None) is not None:
             pipe.guider = pipe.guider.new(guidance_scale=preset.defaults.guidance)
         geometry = preset.architecture.geometry if preset.architecture is not None else None
@@ -178,9 +182,6 @@ class VideoGenerator:
         )
         self.memory_plan = plan
         pipe.set_progress_bar_config(disable=True)
-        self._call_params = frozenset(inspect.signature(pipe.__call__).parameters)
-        self._check_image_support(type(pipe).__name__)
-        self._warn_ignored_arguments(type(pipe).__name__)
         self._placement = placement
         self._pipe = pipe
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.command_errors import explain, unexpected
+from bot.discord_app.command_errors import explain
+from bot.discord_app.error_reply import answer_privately, log_unexpected
 from bot.discord_app.job_commands import CancelButton, JobCommands
 
 log = logging.getLogger(__name__)
@@ -45,28 +45,13 @@ class VideoBotTree(app_commands.CommandTree[discord.Client]):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
-        # Names and ids only: an interaction's token and a member's prompt stay out of the log.
         name = interaction.command.qualified_name if interaction.command else "(unknown)"
         message = explain(error)
         if message is None:
-            incident = secrets.token_hex(4)
-            log.error(
-                "error %s: command %s failed in guild %s",
-                incident,
-                name,
-                interaction.guild_id,
-                exc_info=error,
-            )
-            message = unexpected(incident)
+            message = log_unexpected(f"command {name}", interaction.guild_id, error)
         else:
             log.warning("command %s in guild %s: %s", name, interaction.guild_id, _kind(error))
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(message, ephemeral=True)
-            else:
-                await interaction.response.send_message(message, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the user about the error")
+        await answer_privately(interaction, message)
 
 
 class VideoBot(discord.Client):

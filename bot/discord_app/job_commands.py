@@ -12,6 +12,8 @@ from discord.ext import commands
 
 from bot.discord_app import status
 from bot.discord_app.checks import is_moderator, server_id
+from bot.discord_app.command_errors import QUEUE_UNREACHABLE, database_unreachable
+from bot.discord_app.error_reply import answer_privately, log_unexpected
 from bot.discord_app.status_message import edit_status
 from bot.store.jobs import CancelOutcome, JobStore
 
@@ -36,10 +38,18 @@ class CancelButton(
         return cls(int(match["job_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        job_commands = getattr(interaction.client, "job_commands", None)
-        if not isinstance(job_commands, JobCommands):
-            raise TypeError("the client has no job commands to cancel with")
-        await job_commands.cancel_job(interaction, self.job_id, from_button=True)
+        # A button is not a command: its errors do not reach the tree's handler, so they are answered here.
+        try:
+            job_commands = getattr(interaction.client, "job_commands", None)
+            if not isinstance(job_commands, JobCommands):
+                raise TypeError("the client has no job commands to cancel with")
+            await job_commands.cancel_job(interaction, self.job_id, from_button=True)
+        except Exception as exc:
+            if database_unreachable(exc):
+                message = QUEUE_UNREACHABLE
+            else:
+                message = log_unexpected(f"cancel button of job {self.job_id}", interaction.guild_id, exc)
+            await answer_privately(interaction, message)
 
 
 def cancel_view(job_id: int) -> discord.ui.View:

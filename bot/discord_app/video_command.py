@@ -112,9 +112,10 @@ class VideoCommand(commands.Cog):
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
+        new = self._new_job(interaction, request, chosen)
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
-        await self._queue(interaction, self._new_job(interaction, request, chosen), image)
+        await self._queue(interaction, new, image)
 
     @video.autocomplete("model")
     async def model_choices(

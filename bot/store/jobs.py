@@ -1,4 +1,5 @@
-"""The job queue: every SQL statement on jobs and the fair-queue counters lives here.
+"""The job queue: submitting, claiming and ending jobs, and the fair-queue counters. What a submission is
+checked against (bans, blocked terms, limits, the member's use of them) is in admission.py.
 
 Each public method is one transaction. On SQLite every transaction begins IMMEDIATE (see engine.py), which
 serialises writers. On PostgreSQL a submission takes a transaction-scoped advisory lock on its server, so
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import queue_order
 from bot.job_options import InvalidOptionsError, JobOptions
 from bot.limits import LimitPolicy, Limits, Refusal
-from bot.store import admission
+from bot.store import admission as admission_checks
 from bot.store.base import Audit, StoreBase, add_audit, affected, retry_on_conflict, utcnow
 from bot.store.notify import NOTIFY_SQL
 from bot.store.schema import (
@@ -152,7 +153,7 @@ class JobStore(StoreBase):
         """Would ``new`` be refused (ban, blocked term, limit)? The cheap check before costly work such as
         downloading an image; ``submit`` checks again, atomically, when it queues."""
         async with self._transaction() as session:
-            return await admission.refusal(session, new, _policy(limits), role_ids, utcnow())
+            return await admission_checks.refusal(session, new, _policy(limits), role_ids, utcnow())
 
     async def submit(
         self, new: NewJob, defaults: Limits | LimitPolicy | None = None, role_ids: Sequence[int] = ()
@@ -166,7 +167,7 @@ class JobStore(StoreBase):
                 if existing is not None:
                     position, length = await self._position(session, existing)
                     return Submitted(JobRecord.from_row(existing), position, length, duplicate=True)
-                refusal = await admission.refusal(session, new, _policy(defaults), role_ids, now)
+                refusal = await admission_checks.refusal(session, new, _policy(defaults), role_ids, now)
                 if refusal is not None:
                     return refusal
                 row = Job(

@@ -7,7 +7,7 @@ import errno
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from bot.faults import FaultKind, ModelFailedError, classify, first_line, is_store_outage
+from bot.faults import FaultKind, ModelFailedError, UnreadableJobError, classify, first_line, is_store_outage
 from generation.encode import ClipTooLargeError
 from generation.generator import RenderInputError
 from generation.provenance import ProvenanceError
@@ -45,6 +45,7 @@ def _model(inner: BaseException) -> ModelFailedError:
         (sa_exc.InterfaceError("SELECT 1", {}, ConnectionResetError()), FaultKind.STORE),
         (_wrapped(ConnectionResetError()), FaultKind.INTERNAL),  # not from the database
         (RenderInputError("its image is missing"), FaultKind.INPUT),
+        (UnreadableJobError("fps 'fast' must be int"), FaultKind.UNREADABLE),
         (ClipTooLargeError("too big"), FaultKind.TOO_LARGE),
         (ProvenanceError("expired"), FaultKind.SIGNING),
         (OutOfMemoryError("CUDA out of memory"), FaultKind.GPU_MEMORY),

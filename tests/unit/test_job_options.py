@@ -60,8 +60,10 @@ def test_only_what_differs_from_the_defaults_is_stored() -> None:
         ({"fps": 24.0}, "fps"),
         ({"image": "yes"}, "image"),
         ({"sound": 1}, "sound"),
+        ("gif", "object"),
+        (["aspect"], "object"),
     ],
 )
-def test_a_row_that_holds_no_valid_options_is_refused_by_name(row: dict[str, object], named: str) -> None:
+def test_a_row_that_holds_no_valid_options_is_refused_by_name(row: object, named: str) -> None:
     with pytest.raises(InvalidOptionsError, match=named):
         JobOptions.from_json(row)

@@ -1,0 +1,31 @@
+"""The one private answer a member gets when handling their command or button press fails."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+
+from bot.discord_app.command_errors import unexpected
+
+log = logging.getLogger("bot.discord_app.errors")
+
+
+def log_unexpected(what: str, guild_id: int | None, error: BaseException) -> str:
+    """Log a fault of the bot's own under a fresh id; the apology that names that id."""
+    incident = secrets.token_hex(4)
+    # Names and ids only: an interaction's token and a member's prompt stay out of the log.
+    log.error("error %s: %s failed in guild %s", incident, what, guild_id, exc_info=error)
+    return unexpected(incident)
+
+
+async def answer_privately(interaction: discord.Interaction, message: str) -> None:
+    """Say ``message`` to the member alone, whether or not the interaction was answered already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member what went wrong")

@@ -1,0 +1,61 @@
+"""The Cancel button is not a slash command: its failures never reach the tree's error handler, so it
+answers them itself, privately, as a command would."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot.discord_app.command_errors import QUEUE_UNREACHABLE
+from bot.discord_app.job_commands import CancelButton, JobCommands
+from bot.store.engine import create_engine
+from bot.store.jobs import JobStore
+
+
+class _Response:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bool]] = []
+
+    def is_done(self) -> bool:
+        return False
+
+    async def send_message(self, text: str, ephemeral: bool = False) -> None:
+        self.sent.append((text, ephemeral))
+
+
+def _press(client: Any) -> Any:
+    return SimpleNamespace(
+        client=client,
+        guild_id=800000000000000001,
+        user=SimpleNamespace(id=1),
+        permissions=SimpleNamespace(manage_guild=False),
+        response=_Response(),
+    )
+
+
+async def test_a_press_the_queue_cannot_answer_is_told_so_privately(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'videobot.db'}")  # cannot be opened
+    try:
+        commands = JobCommands(JobStore(engine), "tiny", lambda job_id: None)
+        interaction = _press(SimpleNamespace(job_commands=commands))
+        await CancelButton(5).callback(interaction)
+    finally:
+        await engine.dispose()
+    assert interaction.response.sent == [(QUEUE_UNREACHABLE, True)]
+
+
+async def test_a_fault_of_the_bot_is_apologised_for_with_the_id_it_is_logged_under(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    interaction = _press(SimpleNamespace())  # a client without the job commands: the bot's own fault
+    with caplog.at_level(logging.ERROR):
+        await CancelButton(5).callback(interaction)
+    ((text, private),) = interaction.response.sent
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    incident = record.getMessage().split()[1].rstrip(":")
+    assert private and f"(error `{incident}`)" in text
+    assert record.exc_info is not None and "cancel button of job 5" in record.getMessage()
