@@ -13,6 +13,7 @@ from pathlib import Path
 import discord
 
 from bot.config import ConfigError, Settings
+from bot.discord_app.button_actions import JobButtonActions
 from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
@@ -218,12 +219,11 @@ class App:
                 worker.cancelled(job_id)
 
         policy = self.settings.limits.policy()
+        video = VideoCommand(self.store, self.registry, catalog, policy, wake_worker)
+        job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
-            [
-                VideoCommand(self.store, self.registry, catalog, policy, wake_worker),
-                ModerationGroup(self.store, self.limit_overrides, self.moderation, policy),
-            ],
-            JobCommands(self.store, catalog.default, job_cancelled),
+            [video, job_commands, ModerationGroup(self.store, self.limit_overrides, self.moderation, policy)],
+            JobButtonActions(self.store, self.moderation, job_commands, video),
             self.settings.discord.command_guilds,
         )
         identity = self._identity() if self.settings.worker.embedded else None

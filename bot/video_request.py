@@ -38,6 +38,10 @@ class VideoRequest:
     options: JobOptions
 
 
+def new_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
 def clean_text(text: str) -> str:
     """Drop control and format characters (zero-width tricks included); fold whitespace to single spaces."""
     kept = "".join(
@@ -71,7 +75,7 @@ def validate_request(
             f"The negative prompt is too long; please keep it to {MAX_PROMPT} characters."
         )
     if seed is None:
-        seed = secrets.randbelow(MAX_SEED + 1)
+        seed = new_seed()
     elif not 0 <= seed <= MAX_SEED:
         raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
     if aspect is not None and not _is_aspect(aspect):

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.discord_app.command_errors import explain
 from bot.discord_app.error_reply import answer_privately, log_unexpected
-from bot.discord_app.job_commands import CancelButton, JobCommands
+from bot.discord_app.job_buttons import ButtonActions, JobButton
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class VideoBot(discord.Client):
     def __init__(
         self,
         features: Sequence[commands.Cog | app_commands.Group],
-        job_commands: JobCommands,
+        job_buttons: ButtonActions,
         command_guilds: list[int],
     ) -> None:
         intents = discord.Intents.none()
@@ -71,15 +71,15 @@ class VideoBot(discord.Client):
         )
         self.tree = VideoBotTree(self)
         self._command_guilds = [discord.Object(g) for g in command_guilds]
-        for feature in (*features, job_commands):
+        for feature in features:
             # A Cog holds a feature's top-level commands (discord.py binds them to it); a Group is one.
             for command in feature.get_app_commands() if isinstance(feature, commands.Cog) else [feature]:
                 self.tree.add_command(command)
-        # The Cancel button finds the cancel logic here, after a restart too.
-        self.job_commands = job_commands
+        # The buttons on jobs' messages find what they do here, after a restart too.
+        self.job_buttons = job_buttons
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(CancelButton)
+        self.add_dynamic_items(JobButton)
         if self._command_guilds:
             for guild in self._command_guilds:
                 self.tree.copy_global_to(guild=guild)

@@ -20,6 +20,7 @@ import aiohttp
 import discord
 
 from bot.discord_app import status
+from bot.discord_app.job_buttons import clip_view
 from bot.discord_app.safe_text import only_user, quote_user_text
 from bot.discord_app.status_message import edit_status, token_valid
 from bot.faults import first_line
@@ -87,6 +88,7 @@ class DiscordDelivery:
                 "content": f"<@{job.user_id}> your clip is ready.",
                 "embed": embed,
                 "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
+                "view": clip_view(job.id),
             }
 
         message, via = await self._post(job, build, private=False)

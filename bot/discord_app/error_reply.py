@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import discord
 
-from bot.discord_app.command_errors import unexpected
+from bot.discord_app.command_errors import QUEUE_UNREACHABLE, database_unreachable, unexpected
 
 log = logging.getLogger("bot.discord_app.errors")
 
@@ -29,3 +31,16 @@ async def answer_privately(interaction: discord.Interaction, message: str) -> No
             await interaction.response.send_message(message, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell the member what went wrong")
+
+
+@asynccontextmanager
+async def errors_answered(interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
+    """For a button, whose errors never reach the command tree's handler: answer them as it would."""
+    try:
+        yield
+    except Exception as exc:
+        if database_unreachable(exc):
+            message = QUEUE_UNREACHABLE
+        else:
+            message = log_unexpected(what, interaction.guild_id, exc)
+        await answer_privately(interaction, message)

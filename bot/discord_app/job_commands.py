@@ -1,10 +1,8 @@
-"""``/queue``, ``/cancel`` and the Cancel button on status messages."""
+"""``/queue`` and ``/cancel`` (which the Cancel button on status messages runs too)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any, Self
 
 import discord
 from discord import app_commands
@@ -12,50 +10,8 @@ from discord.ext import commands
 
 from bot.discord_app import status
 from bot.discord_app.checks import is_moderator, server_id
-from bot.discord_app.command_errors import QUEUE_UNREACHABLE, database_unreachable
-from bot.discord_app.error_reply import answer_privately, log_unexpected
 from bot.discord_app.status_message import edit_status
 from bot.store.jobs import CancelOutcome, JobStore
-
-
-class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"videobot:cancel:(?P<job_id>[0-9]+)"
-):
-    """A Cancel button whose job id lives in its custom id, so it keeps working after a restart."""
-
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Cancel", style=discord.ButtonStyle.secondary, custom_id=f"videobot:cancel:{job_id}"
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["job_id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        # A button is not a command: its errors do not reach the tree's handler, so they are answered here.
-        try:
-            job_commands = getattr(interaction.client, "job_commands", None)
-            if not isinstance(job_commands, JobCommands):
-                raise TypeError("the client has no job commands to cancel with")
-            await job_commands.cancel_job(interaction, self.job_id, from_button=True)
-        except Exception as exc:
-            if database_unreachable(exc):
-                message = QUEUE_UNREACHABLE
-            else:
-                message = log_unexpected(f"cancel button of job {self.job_id}", interaction.guild_id, exc)
-            await answer_privately(interaction, message)
-
-
-def cancel_view(job_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id))
-    return view
 
 
 class JobCommands(commands.Cog):

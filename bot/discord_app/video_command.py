@@ -18,19 +18,20 @@ from discord.ext import commands
 
 from bot.discord_app import status
 from bot.discord_app.checks import server_id
-from bot.discord_app.job_commands import cancel_view
+from bot.discord_app.job_buttons import cancel_view
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
-from bot.store.jobs import JobStore, NewJob, Submitted
+from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
 from bot.store.workers import WorkerRegistry
 from bot.video_request import (
     MAX_PROMPT,
     MAX_SEED,
     InvalidRequestError,
     VideoRequest,
+    new_seed,
     validate_request,
 )
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
@@ -116,6 +117,25 @@ class VideoCommand(commands.Cog):
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
         await self._queue(interaction, new, image)
+
+    async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Re-roll button on job ``job_id``'s clip: the same prompt, options and model, a new seed, as a
+        new job through every check ``/video`` makes."""
+        parent = await self._store.get(job_id)
+        problem = _reroll_problem(interaction, parent)
+        if problem is None and parent is not None:
+            try:
+                chosen = self._catalog.choose(parent.model, False, bool(parent.options.sound))
+            except ModelChoiceError as exc:
+                problem = str(exc)
+        problem = problem or missing_permissions(interaction.app_permissions)
+        if problem is not None or parent is None:
+            await interaction.response.send_message(problem or REROLL_GONE, ephemeral=True)
+            return
+        request = VideoRequest(parent.prompt, parent.negative_prompt, new_seed(), parent.options)
+        new = replace(self._new_job(interaction, request, chosen), parent_job_id=parent.id)
+        await interaction.response.defer(thinking=True)
+        await self._queue(interaction, new, None)
 
     @video.autocomplete("model")
     async def model_choices(
@@ -204,6 +224,23 @@ class VideoCommand(commands.Cog):
             finally:
                 del data
                 await loop.run_in_executor(self._decoder, release_freed_memory)
+
+
+REROLL_GONE = (
+    "This clip's job is no longer known to the bot, so it cannot be re-rolled; use `/video` instead."
+)
+
+
+def _reroll_problem(interaction: discord.Interaction, parent: JobRecord | None) -> str | None:
+    """Why the clip of ``parent`` cannot be re-rolled here, if it cannot."""
+    if parent is None or parent.guild_id != interaction.guild_id:
+        return REROLL_GONE if interaction.guild_id is not None else "Re-roll works on clips in a server."
+    if parent.options.image:
+        return (
+            "This clip started from an image, which the bot does not keep: "
+            "use `/video` with the image to make another."
+        )
+    return None
 
 
 async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:

@@ -58,6 +58,7 @@ class NewJob:
     options: JobOptions = field(default_factory=JobOptions)
     # The first frame (PNG) for image-to-video; stored beside the job, not in it.
     image_png: bytes | None = None
+    parent_job_id: int | None = None  # the job whose clip this one re-rolls
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class JobRecord:
     result_message_id: int | None
     with_image: bool = False
     notice_due_at: datetime | None = None
+    parent_job_id: int | None = None
     # Why the stored options cannot be read (written by another version, or by hand); the job is then
     # failed when claimed, while it can still be listed, cancelled and told about.
     options_error: str | None = None

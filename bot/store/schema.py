@@ -99,6 +99,8 @@ class Job(Base):
     # The member is still owed a notice of why the job ended without a clip: due at this time (a sender
     # pushes it forward while it tries, and clears it once told).
     notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The job this one re-rolls (same prompt and options, a new seed), from the button on its clip.
+    parent_job_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint(

@@ -1,5 +1,5 @@
-"""The Cancel button is not a slash command: its failures never reach the tree's error handler, so it
-answers them itself, privately, as a command would."""
+"""The buttons on a job's messages are not slash commands: their failures never reach the tree's error
+handler, so they answer them themselves, privately, as a command would."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
+from bot.discord_app.button_actions import JobButtonActions
 from bot.discord_app.command_errors import QUEUE_UNREACHABLE
-from bot.discord_app.job_commands import CancelButton, JobCommands
+from bot.discord_app.job_buttons import JobButton
+from bot.discord_app.job_commands import JobCommands
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
+from bot.store.moderation import ModerationStore
 
 
 class _Response:
@@ -40,9 +43,11 @@ def _press(client: Any) -> Any:
 async def test_a_press_the_queue_cannot_answer_is_told_so_privately(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'videobot.db'}")  # cannot be opened
     try:
-        commands = JobCommands(JobStore(engine), "tiny", lambda job_id: None)
-        interaction = _press(SimpleNamespace(job_commands=commands))
-        await CancelButton(5).callback(interaction)
+        store = JobStore(engine)
+        commands = JobCommands(store, "tiny", lambda job_id: None)
+        actions = JobButtonActions(store, ModerationStore(engine), commands, video=None)  # type: ignore[arg-type]
+        interaction = _press(SimpleNamespace(job_buttons=actions))
+        await JobButton("cancel", 5).callback(interaction)
     finally:
         await engine.dispose()
     assert interaction.response.sent == [(QUEUE_UNREACHABLE, True)]
@@ -51,9 +56,9 @@ async def test_a_press_the_queue_cannot_answer_is_told_so_privately(tmp_path: Pa
 async def test_a_fault_of_the_bot_is_apologised_for_with_the_id_it_is_logged_under(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    interaction = _press(SimpleNamespace())  # a client without the job commands: the bot's own fault
+    interaction = _press(SimpleNamespace())  # a client without the buttons' actions: the bot's own fault
     with caplog.at_level(logging.ERROR):
-        await CancelButton(5).callback(interaction)
+        await JobButton("cancel", 5).callback(interaction)
     ((text, private),) = interaction.response.sent
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     incident = record.getMessage().split()[1].rstrip(":")

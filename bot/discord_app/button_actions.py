@@ -1,0 +1,47 @@
+"""What the buttons on a job's messages do (``job_buttons.py`` holds the buttons themselves)."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.discord_app.checks import is_moderator
+from bot.discord_app.job_commands import JobCommands
+from bot.discord_app.video_command import VideoCommand
+from bot.store.base import Audit
+from bot.store.jobs import JobStore
+from bot.store.moderation import ModerationStore
+
+NOT_YOURS = "Only the member who made this clip, or a moderator (Manage Server), can delete it."
+
+
+class JobButtonActions:
+    def __init__(
+        self, jobs: JobStore, moderation: ModerationStore, job_commands: JobCommands, video: VideoCommand
+    ) -> None:
+        self._jobs = jobs
+        self._moderation = moderation
+        self._job_commands = job_commands
+        self._video = video
+
+    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+        await self._job_commands.cancel_job(interaction, job_id, from_button=True)
+
+    async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
+        await self._video.reroll(interaction, job_id)
+
+    async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The requester or a moderator removes the clip's message; anyone else is told it is not theirs."""
+        job = await self._jobs.get(job_id)
+        own = job is not None and job.user_id == interaction.user.id
+        if not own and not is_moderator(interaction):
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            return
+        # Answered first: Discord waits 3 seconds for an answer, and a delete may take longer.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if interaction.message is not None:
+            await interaction.message.delete()
+        await interaction.followup.send(f"Deleted the clip of job #{job_id}.", ephemeral=True)
+        if not own and interaction.guild_id is not None:
+            owner = job.user_id if job is not None else None
+            audit = Audit(interaction.guild_id, interaction.user.id, "clip deleted", f"job #{job_id}", owner)
+            await self._moderation.record(audit)

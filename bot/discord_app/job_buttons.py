@@ -1,0 +1,76 @@
+"""The buttons on a job's messages: Cancel on its status message; Re-roll and Delete on its clip.
+
+A button's action and job id live in its custom id, so buttons keep working after a restart. What they do
+is the client's ``job_buttons`` (see ``button_actions.py``), found when they are pressed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Protocol, Self, cast
+
+import discord
+
+from bot.discord_app.error_reply import errors_answered
+
+Action = Literal["cancel", "reroll", "delete"]
+_LOOKS: dict[Action, tuple[str, str | None]] = {
+    "cancel": ("Cancel", None),
+    "reroll": ("Re-roll", "🎲"),
+    "delete": ("Delete", "🗑️"),
+}
+
+
+class ButtonActions(Protocol):
+    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None: ...
+    async def reroll(self, interaction: discord.Interaction, job_id: int) -> None: ...
+    async def delete(self, interaction: discord.Interaction, job_id: int) -> None: ...
+
+
+class JobButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"videobot:(?P<action>cancel|reroll|delete):(?P<job_id>[0-9]+)",
+):
+    def __init__(self, action: Action, job_id: int) -> None:
+        label, emoji = _LOOKS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"videobot:{action}:{job_id}",
+            )
+        )
+        self.action: Action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(cast(Action, match["action"]), int(match["job_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # A button is not a command: its errors never reach the command tree's handler.
+        async with errors_answered(interaction, f"{self.action} button of job {self.job_id}"):
+            actions: ButtonActions | None = getattr(interaction.client, "job_buttons", None)
+            if actions is None:
+                raise TypeError("the client has no job buttons")
+            await getattr(actions, self.action)(interaction, self.job_id)
+
+
+def _view(job_id: int, *actions: Action) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in actions:
+        view.add_item(JobButton(action, job_id))
+    return view
+
+
+def cancel_view(job_id: int) -> discord.ui.View:
+    """For a job's status message while it waits or renders."""
+    return _view(job_id, "cancel")
+
+
+def clip_view(job_id: int) -> discord.ui.View:
+    """For a posted clip."""
+    return _view(job_id, "reroll", "delete")

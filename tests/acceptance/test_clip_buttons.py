@@ -1,0 +1,89 @@
+"""The Re-roll and Delete buttons on a posted clip, through the real client, across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from standins.bot_process import bot_env, bot_process
+from standins.discord import DiscordStandIn
+from standins.discord.payloads import ALL_PERMISSIONS
+from standins.discord.replies import private_reply, reply_to, text
+from tests.acceptance.support import MEMBER, MODERATOR, OTHER_MEMBER, clip_posts, job, status_text, wait_until
+
+
+def _buttons(message: dict[str, Any]) -> dict[str, str]:
+    """The message's buttons: label -> custom id."""
+    return {b["label"]: b["custom_id"] for row in message.get("components") or [] for b in row["components"]}
+
+
+async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with DiscordStandIn() as discord:
+        env = bot_env(discord, tiny_wan, sqlite_url, VIDEOBOT_LIMITS__MAX_PENDING="1")
+        async with bot_process(discord, env, tmp_path):
+            await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat **dancing**", seed=7))
+            await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the first clip")
+        (clip,) = clip_posts(discord, 1)
+        buttons = _buttons(clip)
+        assert buttons == {"Re-roll": f"videobot:reroll:{1}", "Delete": f"videobot:delete:{1}"}
+
+        # After a restart, with no worker running: the re-roll is queued like any /video, and the member's
+        # limit of one pending job holds against a second click.
+        idle = bot_env(
+            discord, tiny_wan, sqlite_url, VIDEOBOT_LIMITS__MAX_PENDING="1", VIDEOBOT_WORKER__EMBEDDED="false"
+        )
+        async with bot_process(discord, idle, tmp_path):
+            first = discord.click(int(clip["id"]), buttons["Re-roll"], MEMBER)
+            await discord.interact(first)
+            await wait_until(lambda: "queued" in status_text(discord, first), 15, "the re-roll queued")
+            second = discord.click(int(clip["id"]), buttons["Re-roll"], MEMBER)
+            await discord.interact(second)
+            refusal = await discord.wait_for(private_reply(second["token"]), 15, "the refusal")
+            assert "at once" in text(refusal)
+
+        rerolled = await job(sqlite_url, 2)
+        original = await job(sqlite_url, 1)
+        assert rerolled.parent_job_id == 1 and rerolled.user_id == MEMBER
+        assert (rerolled.prompt, rerolled.options, rerolled.model) == (
+            original.prompt,
+            original.options,
+            original.model,
+        )
+        assert rerolled.seed != original.seed
+
+        async with bot_process(discord, env, tmp_path):
+            await wait_until(lambda: bool(clip_posts(discord, 2)), 90, "the re-rolled clip")
+
+            # Someone else's Delete is refused privately; the clip stays.
+            stranger = discord.click(int(clip["id"]), buttons["Delete"], OTHER_MEMBER)
+            await discord.interact(stranger)
+            refused = await discord.wait_for(private_reply(stranger["token"]), 15, "the refusal")
+            assert "Only the member who made this clip" in text(refused)
+            assert clip_posts(discord, 1)
+
+            owner = discord.click(int(clip["id"]), buttons["Delete"], MEMBER)
+            await discord.interact(owner)
+            done = await discord.wait_for(private_reply(owner["token"]), 15, "the answer")
+            assert "Deleted" in text(done)
+            assert not clip_posts(discord, 1) and clip_posts(discord, 2)
+
+            # A moderator may delete anyone's clip, and that is in the audit log.
+            (second_clip,) = clip_posts(discord, 2)
+            moderator = discord.click(
+                int(second_clip["id"]),
+                _buttons(second_clip)["Delete"],
+                MODERATOR,
+                permissions=ALL_PERMISSIONS,
+            )
+            await discord.interact(moderator)
+            await discord.wait_for(private_reply(moderator["token"]), 15, "the answer")
+            assert not clip_posts(discord, 2)
+            audit = await reply_to(
+                discord,
+                discord.slash_command(
+                    "videomod", MODERATOR, subcommand=["audit"], permissions=ALL_PERMISSIONS
+                ),
+            )
+            assert "clip deleted" in text(audit) and f"<@{MEMBER}>" in text(audit)
