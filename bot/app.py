@@ -17,6 +17,7 @@ from bot.discord_app.button_actions import JobButtonActions
 from bot.discord_app.client import VideoBot
 from bot.discord_app.delivery import DiscordDelivery
 from bot.discord_app.endpoints import point_discord_at
+from bot.discord_app.history_commands import HistoryCommands
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationGroup
 from bot.discord_app.video_command import VideoCommand
@@ -222,7 +223,12 @@ class App:
         video = VideoCommand(self.store, self.registry, catalog, policy, wake_worker)
         job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
-            [video, job_commands, ModerationGroup(self.store, self.limit_overrides, self.moderation, policy)],
+            [
+                video,
+                job_commands,
+                HistoryCommands(self.store),
+                ModerationGroup(self.store, self.limit_overrides, self.moderation, policy),
+            ],
             JobButtonActions(self.store, self.moderation, job_commands, video),
             self.settings.discord.command_guilds,
         )

@@ -447,7 +447,8 @@ class Worker:
 
     async def _record_post(self, job: JobRecord, posted: Posted) -> None:
         if await self._persist(
-            lambda: self._store.mark_delivered(job.id, self.name, posted.message_id), "record the post"
+            lambda: self._store.mark_delivered(job.id, self.name, posted.message_id, posted.channel_id),
+            "record the post",
         ):
             log.info("job %d delivered as message %d", job.id, posted.message_id)
             await self._settle_progress()
@@ -494,7 +495,8 @@ class Worker:
         if posted is None:
             return False
         if await self._persist(
-            lambda: self._store.mark_delivered(job.id, self.name, posted.message_id), "record the post"
+            lambda: self._store.mark_delivered(job.id, self.name, posted.message_id, posted.channel_id),
+            "record the post",
         ):
             log.info(
                 "job %d was already posted as message %d before a crash; recorded it",

@@ -89,6 +89,7 @@ class JobRecord:
     with_image: bool = False
     notice_due_at: datetime | None = None
     parent_job_id: int | None = None
+    result_channel_id: int | None = None
     # Why the stored options cannot be read (written by another version, or by hand); the job is then
     # failed when claimed, while it can still be listed, cancelled and told about.
     options_error: str | None = None
@@ -292,6 +293,17 @@ class JobStore(StoreBase):
                 await session.scalars(_pending_of(guild_id, user_id).order_by(Job.id.desc()).limit(1))
             ).one_or_none()
             return JobRecord.from_row(row) if row else None
+
+    async def delivered_clips(self, guild_id: int, user_id: int, limit: int = 10) -> list[JobRecord]:
+        """A member's latest clips posted from this server, newest first."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(Job)
+                .where(Job.guild_id == guild_id, Job.user_id == user_id, Job.state == JobState.DELIVERED)
+                .order_by(Job.finished_at.desc(), Job.id.desc())
+                .limit(limit)
+            )
+            return [JobRecord.from_row(row) for row in rows]
 
     async def member_jobs(self, guild_id: int, user_id: int) -> list[tuple[JobRecord, int]]:
         """A member's pending jobs in this server, each with its queue position (0 while running)."""
@@ -542,8 +554,16 @@ class JobStore(StoreBase):
                 add_audit(session, Audit(guild_id, user_id, "cancel", f"job #{job_id}", row.user_id))
             return Cancelled(outcome, record)
 
-    async def mark_delivered(self, job_id: int, worker_id: str, result_message_id: int) -> bool:
-        return await self._finish(job_id, worker_id, JobState.DELIVERED, result_message_id=result_message_id)
+    async def mark_delivered(
+        self, job_id: int, worker_id: str, result_message_id: int, result_channel_id: int | None = None
+    ) -> bool:
+        return await self._finish(
+            job_id,
+            worker_id,
+            JobState.DELIVERED,
+            result_message_id=result_message_id,
+            result_channel_id=result_channel_id,
+        )
 
     async def mark_failed(self, job_id: int, worker_id: str, error: str) -> bool:
         """Fail the job; the member is owed a notice until ``notice_sent``."""

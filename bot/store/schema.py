@@ -101,6 +101,8 @@ class Job(Base):
     notice_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The job this one re-rolls (same prompt and options, a new seed), from the button on its clip.
     parent_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where the clip was posted: the job's channel, or the member's DMs when the channel was closed to it.
+    result_channel_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint(

@@ -1,0 +1,106 @@
+"""``/history`` and ``/show``: a member's latest clips in a server, and one job's card, privately."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.checks import is_moderator, server_id
+from bot.discord_app.safe_text import quote_user_text
+from bot.store.jobs import JobRecord, JobStore
+
+HISTORY_LENGTH = 10
+PROMPT_SHOWN = 80  # characters of each prompt in a history line
+ERASED = "(prompt erased after the retention period)"
+
+
+def clip_link(job: JobRecord) -> str | None:
+    """The jump link to the job's posted clip: in its server's channel, or in the member's DMs."""
+    if job.result_message_id is None:
+        return None
+    channel = job.result_channel_id or job.channel_id
+    where = job.guild_id if channel == job.channel_id else "@me"
+    return f"https://discord.com/channels/{where}/{channel}/{job.result_message_id}"
+
+
+def _prompt(job: JobRecord, limit: int | None = None) -> str:
+    if not job.prompt:
+        return ERASED
+    shown = quote_user_text(job.prompt)
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1].rstrip("\\") + "…"
+
+
+def history_line(job: JobRecord) -> str:
+    when = discord.utils.format_dt(job.finished_at, "R") if job.finished_at else ""
+    link = clip_link(job)
+    shown = f"[Job #{job.id}](<{link}>)" if link else f"Job #{job.id}"
+    return f"• {shown} {when}: “{_prompt(job, PROMPT_SHOWN)}” (seed {job.seed}, {quote_user_text(job.model)})"
+
+
+def job_card(job: JobRecord) -> str:
+    """One job as its member (or a moderator) is shown it by ``/show``."""
+    lines = [f"**Job #{job.id}** by <@{job.user_id}>: {job.state.value}", f"Prompt: “{_prompt(job)}”"]
+    if job.negative_prompt:
+        lines.append(f"Negative: “{quote_user_text(job.negative_prompt)}”")
+    made = discord.utils.format_dt(job.created_at, "R")
+    lines.append(f"Seed {job.seed} · model {quote_user_text(job.model)} · made {made}")
+    if job.parent_job_id is not None:
+        lines.append(f"Re-rolled from job #{job.parent_job_id}")
+    if (link := clip_link(job)) is not None:
+        lines.append(f"Clip: {link}")
+    elif job.error:
+        lines.append(f"Why it has no clip: {quote_user_text(job.error)}")
+    return "\n".join(lines)
+
+
+class HistoryCommands(commands.Cog):
+    """``/history`` and ``/show``."""
+
+    def __init__(self, store: JobStore) -> None:
+        self._store = store
+
+    @app_commands.command(
+        name="history", description="Your latest clips in this server (moderators: anyone's)"
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose clips (moderators only; default: yours)")
+    async def history(
+        self, interaction: discord.Interaction, member: discord.Member | discord.User | None = None
+    ) -> None:
+        whose = member or interaction.user
+        if whose.id != interaction.user.id and not is_moderator(interaction):
+            await interaction.response.send_message(
+                "Only moderators (Manage Server) can look at another member's clips.", ephemeral=True
+            )
+            return
+        jobs = await self._store.delivered_clips(server_id(interaction), whose.id, HISTORY_LENGTH)
+        head = (
+            "Your latest clips here:"
+            if whose.id == interaction.user.id
+            else f"<@{whose.id}>'s latest clips here:"
+        )
+        text = "\n".join([head, *map(history_line, jobs)]) if jobs else "No clips here yet."
+        await interaction.response.send_message(text[:2000], ephemeral=True)
+
+    @app_commands.command(name="show", description="Show one job's card and its clip")
+    @app_commands.guild_only()
+    @app_commands.describe(job="Job number")
+    async def show(self, interaction: discord.Interaction, job: app_commands.Range[int, 1]) -> None:
+        found = await self._store.get(job)
+        if found is None or not _may_see(interaction, found):
+            await interaction.response.send_message(
+                f"There is no job #{job} here that you can see.", ephemeral=True
+            )
+            return
+        await interaction.response.send_message(job_card(found)[:2000], ephemeral=True)
+
+
+def _may_see(interaction: discord.Interaction, job: JobRecord) -> bool:
+    """Clips are public where they were posted; a job that never became one stays between its member and
+    the server's moderators."""
+    if job.guild_id != server_id(interaction):
+        return False
+    return (
+        job.user_id == interaction.user.id or job.result_message_id is not None or is_moderator(interaction)
+    )
