@@ -87,7 +87,8 @@ def hook_count(module: Any) -> int:
 
 def cache_config(options: SpeedOptions, steps: int, mag_ratios: list[float] | None = None) -> Any:
     if options.cache == "first-block":
-        # From the defining modules: the package root shows type checkers only untyped placeholders.
+        # Imported from the defining modules: diffusers' package root exports them lazily, and type
+        # checkers see those exports as untyped.
         from diffusers.hooks.first_block_cache import FirstBlockCacheConfig
 
         return FirstBlockCacheConfig(threshold=options.cache_threshold)

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.checks import is_moderator, server_id
-from bot.discord_app.safe_text import quote_user_text
+from bot.discord_app.safe_text import MAX_ECHO, quote_user_text
 from bot.store.jobs import JobRecord, JobStore
 
 HISTORY_LENGTH = 10
@@ -24,11 +24,8 @@ def clip_link(job: JobRecord) -> str | None:
     return f"https://discord.com/channels/{where}/{channel}/{job.result_message_id}"
 
 
-def _prompt(job: JobRecord, limit: int | None = None) -> str:
-    if not job.prompt:
-        return ERASED
-    shown = quote_user_text(job.prompt)
-    return shown if limit is None or len(shown) <= limit else shown[: limit - 1].rstrip("\\") + "…"
+def _prompt(job: JobRecord, limit: int = MAX_ECHO) -> str:
+    return quote_user_text(job.prompt, limit) if job.prompt else ERASED
 
 
 def history_line(job: JobRecord) -> str:

@@ -17,12 +17,13 @@ _MARKDOWN = re.compile(r"([\\*_~|`\[\]()<>#\-+.!@:=])")
 MAX_ECHO = 1800
 
 
-def quote_user_text(text: str) -> str:
-    """Make ``text`` render literally on one line: no markdown, no links, no mentions."""
+def quote_user_text(text: str, limit: int = MAX_ECHO) -> str:
+    """Make ``text`` render literally on one line: no markdown, no links, no mentions; at most ``limit``
+    characters, cut with an ellipsis."""
     escaped = _MARKDOWN.sub(r"\\\1", clean_text(text))
     # Belt and braces: even where a client ignored the escape, a zero-width space breaks every mention.
     escaped = discord.utils.escape_mentions(escaped)
-    return _cut(escaped, MAX_ECHO)
+    return _cut(escaped, limit)
 
 
 def _cut(text: str, limit: int) -> str:

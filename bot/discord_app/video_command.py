@@ -105,37 +105,45 @@ class VideoCommand(commands.Cog):
         limits); only then the costly ones (downloading and decoding an image)."""
         try:
             request = validate_request(prompt, negative, seed, aspect, duration, format, sound, fps)
-            chosen = self._catalog.choose(model, with_image=image is not None, with_sound=bool(sound))
-        except (InvalidRequestError, ModelChoiceError) as exc:
+        except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
-        problem = missing_permissions(interaction.app_permissions) or _image_problem(image)
-        if problem is not None:
-            await interaction.response.send_message(problem, ephemeral=True)
-            return
-        new = self._new_job(interaction, request, chosen)
-        # Acknowledge first: Discord drops interactions not answered within 3 seconds.
-        await interaction.response.defer(thinking=True)
-        await self._queue(interaction, new, image)
+        await self._start(interaction, request, model, image)
 
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Re-roll button on job ``job_id``'s clip: the same prompt, options and model, a new seed, as a
         new job through every check ``/video`` makes."""
         parent = await self._store.get(job_id)
         problem = _reroll_problem(interaction, parent)
-        if problem is None and parent is not None:
-            try:
-                chosen = self._catalog.choose(parent.model, False, bool(parent.options.sound))
-            except ModelChoiceError as exc:
-                problem = str(exc)
-        problem = problem or missing_permissions(interaction.app_permissions)
         if problem is not None or parent is None:
             await interaction.response.send_message(problem or REROLL_GONE, ephemeral=True)
             return
         request = VideoRequest(parent.prompt, parent.negative_prompt, new_seed(), parent.options)
-        new = replace(self._new_job(interaction, request, chosen), parent_job_id=parent.id)
+        await self._start(interaction, request, parent.model, None, parent.id)
+
+    async def _start(
+        self,
+        interaction: discord.Interaction,
+        request: VideoRequest,
+        model: str | None,
+        image: discord.Attachment | None,
+        parent_id: int | None = None,
+    ) -> None:
+        """The rest of the cheap checks (the model, the bot's permissions, the image's size), then the
+        acknowledgement, then admission and queuing."""
+        try:
+            chosen = self._catalog.choose(model, image is not None, bool(request.options.sound))
+        except ModelChoiceError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        problem = missing_permissions(interaction.app_permissions) or _image_problem(image)
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
+            return
+        new = replace(self._new_job(interaction, request, chosen), parent_job_id=parent_id)
+        # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
-        await self._queue(interaction, new, None)
+        await self._queue(interaction, new, image)
 
     @video.autocomplete("model")
     async def model_choices(
