@@ -42,6 +42,16 @@ def new_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
+def parse_seed(typed: str) -> int | None:
+    """A seed typed as text (in a form): None when left empty, so a new one is drawn."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if not typed.isascii() or not typed.isdigit() or int(typed) > MAX_SEED:
+        raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left empty.")
+    return int(typed)
+
+
 def clean_text(text: str) -> str:
     """Drop control and format characters (zero-width tricks included); fold whitespace to single spaces."""
     kept = "".join(

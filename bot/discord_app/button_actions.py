@@ -1,4 +1,5 @@
-"""What the buttons on a job's messages do (``job_buttons.py`` holds the buttons themselves)."""
+"""What the buttons on a job's messages do, and the forms they open (``job_buttons.py`` holds the buttons
+themselves, ``job_modals.py`` the forms)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import discord
 
 from bot.discord_app.checks import is_moderator
 from bot.discord_app.job_commands import JobCommands
+from bot.discord_app.job_modals import FormAnswer
 from bot.discord_app.video_command import VideoCommand
 from bot.store.base import Audit
 from bot.store.jobs import JobStore
@@ -28,6 +30,13 @@ class JobButtonActions:
 
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         await self._video.reroll(interaction, job_id)
+
+    async def remix(self, interaction: discord.Interaction, job_id: int) -> None:
+        await self._video.remix(interaction, job_id)
+
+    async def answered(self, interaction: discord.Interaction, answer: FormAnswer) -> None:
+        """A form the buttons opened came back filled in."""
+        await self._video.remixed(interaction, answer.job_id, answer.values)
 
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
         """The requester or a moderator removes the clip's message; anyone else is told it is not theirs."""

@@ -11,8 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.command_errors import explain
-from bot.discord_app.error_reply import answer_privately, log_unexpected
+from bot.discord_app.error_reply import answer_privately, errors_answered, log_unexpected
 from bot.discord_app.job_buttons import ButtonActions, JobButton
+from bot.discord_app.job_modals import submitted_form
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,13 @@ class VideoBot(discord.Client):
         else:
             await self.tree.sync()
             log.info("synced global commands (Discord may take up to an hour to show changes)")
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answers to the bot's forms, routed by their custom id so that they work after a restart too."""
+        answer = submitted_form(interaction)
+        if answer is not None:
+            async with errors_answered(interaction, f"{answer.form} form of job {answer.job_id}"):
+                await self.job_buttons.answered(interaction, answer)
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))

@@ -1,4 +1,4 @@
-"""The buttons on a job's messages: Cancel on its status message; Re-roll and Delete on its clip.
+"""The buttons on a job's messages: Cancel on its status message; Re-roll, Remix and Delete on its clip.
 
 A button's action and job id live in its custom id, so buttons keep working after a restart. What they do
 is the client's ``job_buttons`` (see ``button_actions.py``), found when they are pressed.
@@ -12,11 +12,13 @@ from typing import Any, Literal, Protocol, Self, cast
 import discord
 
 from bot.discord_app.error_reply import errors_answered
+from bot.discord_app.job_modals import FormAnswer
 
-Action = Literal["cancel", "reroll", "delete"]
+Action = Literal["cancel", "reroll", "remix", "delete"]
 _LOOKS: dict[Action, tuple[str, str | None]] = {
     "cancel": ("Cancel", None),
     "reroll": ("Re-roll", "🎲"),
+    "remix": ("Remix", "✏️"),
     "delete": ("Delete", "🗑️"),
 }
 
@@ -24,12 +26,14 @@ _LOOKS: dict[Action, tuple[str, str | None]] = {
 class ButtonActions(Protocol):
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None: ...
+    async def remix(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None: ...
+    async def answered(self, interaction: discord.Interaction, answer: FormAnswer) -> None: ...
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"videobot:(?P<action>cancel|reroll|delete):(?P<job_id>[0-9]+)",
+    template=r"videobot:(?P<action>cancel|reroll|remix|delete):(?P<job_id>[0-9]+)",
 ):
     def __init__(self, action: Action, job_id: int) -> None:
         label, emoji = _LOOKS[action]
@@ -73,4 +77,4 @@ def cancel_view(job_id: int) -> discord.ui.View:
 
 def clip_view(job_id: int) -> discord.ui.View:
     """For a posted clip."""
-    return _view(job_id, "reroll", "delete")
+    return _view(job_id, "reroll", "remix", "delete")

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.discord_app import status
 from bot.discord_app.checks import server_id
 from bot.discord_app.job_buttons import cancel_view
+from bot.discord_app.job_modals import remix_form, send_form
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
@@ -32,6 +33,7 @@ from bot.video_request import (
     InvalidRequestError,
     VideoRequest,
     new_seed,
+    parse_seed,
     validate_request,
 )
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
@@ -113,13 +115,50 @@ class VideoCommand(commands.Cog):
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Re-roll button on job ``job_id``'s clip: the same prompt, options and model, a new seed, as a
         new job through every check ``/video`` makes."""
-        parent = await self._store.get(job_id)
-        problem = _reroll_problem(interaction, parent)
-        if problem is not None or parent is None:
-            await interaction.response.send_message(problem or REROLL_GONE, ephemeral=True)
+        parent = await self._parent(interaction, job_id, "re-rolled")
+        if parent is not None:
+            request = VideoRequest(parent.prompt, parent.negative_prompt, new_seed(), parent.options)
+            await self._start(interaction, request, parent.model, None, parent.id)
+
+    async def remix(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Remix button: a form with the clip's prompt, negative prompt and seed to edit."""
+        parent = await self._parent(interaction, job_id, "remixed")
+        if parent is not None:
+            await send_form(
+                interaction, remix_form(parent.id, parent.prompt, parent.negative_prompt, parent.seed)
+            )
+
+    async def remixed(self, interaction: discord.Interaction, job_id: int, values: dict[str, str]) -> None:
+        """The Remix form's answer: the edited prompt, negative prompt and seed with the clip's other
+        options and model, as a new job through every check ``/video`` makes."""
+        parent = await self._parent(interaction, job_id, "remixed")
+        if parent is None:
             return
-        request = VideoRequest(parent.prompt, parent.negative_prompt, new_seed(), parent.options)
+        options = parent.options
+        try:
+            request = validate_request(
+                values.get("prompt", ""),
+                values.get("negative") or None,
+                parse_seed(values.get("seed", "")),
+                options.aspect,
+                options.duration,
+                options.format,
+                options.sound,
+                options.fps,
+            )
+        except InvalidRequestError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
         await self._start(interaction, request, parent.model, None, parent.id)
+
+    async def _parent(self, interaction: discord.Interaction, job_id: int, done: str) -> JobRecord | None:
+        """Job ``job_id``, when a new clip can be made from it here; else None, the member told why."""
+        parent = await self._store.get(job_id)
+        problem = _parent_problem(interaction, parent, done)
+        if problem is not None or parent is None:
+            await interaction.response.send_message(problem or _gone(done), ephemeral=True)
+            return None
+        return parent
 
     async def _start(
         self,
@@ -234,15 +273,16 @@ class VideoCommand(commands.Cog):
                 await loop.run_in_executor(self._decoder, release_freed_memory)
 
 
-REROLL_GONE = (
-    "This clip's job is no longer known to the bot, so it cannot be re-rolled; use `/video` instead."
-)
+def _gone(done: str) -> str:
+    return f"This clip's job is no longer known to the bot, so it cannot be {done}; use `/video` instead."
 
 
-def _reroll_problem(interaction: discord.Interaction, parent: JobRecord | None) -> str | None:
-    """Why the clip of ``parent`` cannot be re-rolled here, if it cannot."""
+def _parent_problem(interaction: discord.Interaction, parent: JobRecord | None, done: str) -> str | None:
+    """Why a new clip cannot be made from ``parent`` here (``done``: "re-rolled", "remixed"…), if not."""
+    if interaction.guild_id is None:
+        return "This button works on clips in a server."
     if parent is None or parent.guild_id != interaction.guild_id:
-        return REROLL_GONE if interaction.guild_id is not None else "Re-roll works on clips in a server."
+        return _gone(done)
     if parent.options.image:
         return (
             "This clip started from an image, which the bot does not keep: "

@@ -264,3 +264,21 @@ def button_click(
     data["data"] = {"custom_id": custom_id, "component_type": 2}
     data["message"] = message
     return data
+
+
+def form_submit(
+    *, app_id: int, guild_id: int, channel_id: int, user_id: int, custom_id: str, values: dict[str, str]
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload for a member submitting a form (modal): text inputs in action rows."""
+    data = slash_command(
+        app_id=app_id, guild_id=guild_id, channel_id=channel_id, user_id=user_id, name="", options={}
+    )
+    data["type"] = 5
+    data["data"] = {
+        "custom_id": custom_id,
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in values.items()
+        ],
+    }
+    return data

@@ -79,6 +79,7 @@ class DiscordStandIn:
         self.dm_channels: dict[int, int] = {}  # user id -> their direct-message channel with the bot
         self.closed_dms: set[int] = set()  # users who accept no direct messages from the bot
         self.forbidden_channels: set[int] = set()  # channels where the bot may no longer post
+        self.forms: dict[str, dict[str, Any]] = {}  # interaction token -> the form (modal) answering it
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -200,6 +201,21 @@ class DiscordStandIn:
         self._original[payload["token"]] = message_id  # UPDATE_MESSAGE edits the clicked message
         return payload
 
+    def fill_form(self, opened_by: str, user_id: int, **changes: str) -> dict[str, Any]:
+        """The member submits the form that the interaction with token ``opened_by`` was answered with:
+        each text input keeps its prefilled value unless ``changes`` names it."""
+        guild_id, channel_id = next(iter(self.guilds.items()))
+        form = self.forms[opened_by]
+        fields = [field for row in form.get("components", []) for field in row.get("components", [])]
+        return payloads.form_submit(
+            app_id=self.app_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            custom_id=form["custom_id"],
+            values={f["custom_id"]: changes.get(f["custom_id"], f.get("value") or "") for f in fields},
+        )
+
     def upload(self, filename: str, data: bytes) -> dict[str, Any]:
         """Keep a member's attachment where its URL points, and describe it as Discord would."""
         attachment_id = str(payloads.snowflake())
@@ -318,6 +334,8 @@ class DiscordStandIn:
             msg.update({k: v for k, v in (body.get("data") or {}).items() if k in ("content", "components")})
         elif kind == 4:  # a message right away
             self._create_message(token, body.get("data") or {}, rec)
+        elif kind == 9:  # a form (modal) for the member to fill in
+            self.forms[token] = body.get("data") or {}
         elif kind == 5:  # deferred: "thinking", the message is created empty
             self._create_message(token, {"content": "", "flags": flags | 128}, rec)
         return _json(

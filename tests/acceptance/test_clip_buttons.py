@@ -1,4 +1,4 @@
-"""The Re-roll and Delete buttons on a posted clip, through the real client, across restarts."""
+"""The Re-roll, Remix and Delete buttons on a posted clip, through the real client, across restarts."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
             await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the first clip")
         (clip,) = clip_posts(discord, 1)
         buttons = _buttons(clip)
-        assert buttons == {"Re-roll": f"videobot:reroll:{1}", "Delete": f"videobot:delete:{1}"}
+        assert buttons == {
+            "Re-roll": "videobot:reroll:1",
+            "Remix": "videobot:remix:1",
+            "Delete": "videobot:delete:1",
+        }
 
         # After a restart, with no worker running: the re-roll is queued like any /video, and the member's
         # limit of one pending job holds against a second click.
@@ -43,8 +47,18 @@ async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
             refusal = await discord.wait_for(private_reply(second["token"]), 15, "the refusal")
             assert "at once" in text(refusal)
 
+            # Remix opens a form prefilled with the clip's prompt, negative prompt and seed. The member
+            # fills it in after the next restart.
+            remix = discord.click(int(clip["id"]), buttons["Remix"], MEMBER)
+            await discord.interact(remix)
+            await wait_until(lambda: remix["token"] in discord.forms, 15, "the Remix form")
+            original = await job(sqlite_url, 1)
+            form = discord.forms[remix["token"]]
+            fields = [field for row in form["components"] for field in row["components"]]
+            prefilled = {field["custom_id"]: field.get("value") for field in fields}
+            assert prefilled == {"prompt": "a cat **dancing**", "negative": None, "seed": "7"}
+
         rerolled = await job(sqlite_url, 2)
-        original = await job(sqlite_url, 1)
         assert rerolled.parent_job_id == 1 and rerolled.user_id == MEMBER
         assert (rerolled.prompt, rerolled.options, rerolled.model) == (
             original.prompt,
@@ -55,6 +69,23 @@ async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
 
         async with bot_process(discord, env, tmp_path):
             await wait_until(lambda: bool(clip_posts(discord, 2)), 90, "the re-rolled clip")
+
+            # The Remix form, sent before the restart: a bad seed is refused privately and queues nothing;
+            # an edited prompt with the seed left empty is a new job with the clip's options and model.
+            bad = discord.fill_form(remix["token"], MEMBER, seed="seven")
+            await discord.interact(bad)
+            refused = await discord.wait_for(private_reply(bad["token"]), 15, "the seed refusal")
+            assert "seed must be a whole number" in text(refused)
+            edited = discord.fill_form(remix["token"], MEMBER, prompt="a dog dancing", seed="")
+            await discord.interact(edited)
+            await wait_until(lambda: bool(clip_posts(discord, 3)), 90, "the remixed clip")
+            remixed = await job(sqlite_url, 3)
+            assert (remixed.prompt, remixed.parent_job_id, remixed.model, remixed.options) == (
+                "a dog dancing",
+                1,
+                original.model,
+                original.options,
+            )
 
             # Someone else's Delete is refused privately; the clip stays.
             stranger = discord.click(int(clip["id"]), buttons["Delete"], OTHER_MEMBER)
