@@ -20,15 +20,18 @@ from bot.discord_app.endpoints import point_discord_at
 from bot.discord_app.history_commands import HistoryCommands
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationGroup
+from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.video_command import VideoCommand
 from bot.faults import first_line, is_store_outage
 from bot.model_catalog import ModelCatalog, ModelCatalogError
+from bot.queue_estimate import QueueEstimator
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
 from bot.store.notify import listen_forever, supports_notify
+from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker import Retention, Worker, WorkerOptions
 from bot.worker_identity import IdentityInUseError, WorkerIdentity, acquire_identity
@@ -57,6 +60,7 @@ class App:
         self.engine = create_engine(settings.database.url)
         self.store = JobStore(self.engine, keep_files=timedelta(hours=settings.retention.files_hours))
         self.registry = WorkerRegistry(self.engine)
+        self.timings = RenderTimings(self.engine)
         self.moderation = ModerationStore(self.engine)
         self.limit_overrides = LimitOverrideStore(self.engine)
         self._stop = asyncio.Event()
@@ -165,7 +169,13 @@ class App:
             credentials=self.signing_credentials(),
         )
         return Worker(
-            self.store, self.moderation, self.registry, generators, DiscordDelivery(client), options
+            self.store,
+            self.moderation,
+            self.registry,
+            self.timings,
+            generators,
+            DiscordDelivery(client),
+            options,
         )
 
     def signing_credentials(self) -> SigningCredentials:
@@ -220,7 +230,10 @@ class App:
                 worker.cancelled(job_id)
 
         policy = self.settings.limits.policy()
-        video = VideoCommand(self.store, self.registry, catalog, policy, wake_worker)
+        cards = QueueCards(
+            self.store, QueueEstimator(self.store, self.timings, self.registry, catalog.presets)
+        )
+        video = VideoCommand(self.store, catalog, policy, cards, wake_worker)
         job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
             [
@@ -240,7 +253,10 @@ class App:
                 worker = self._worker(self._served(generators), client, identity)
             async with client:
                 await client.login(token)
-                tasks = [asyncio.create_task(client.connect(), name="gateway")]
+                tasks = [
+                    asyncio.create_task(client.connect(), name="gateway"),
+                    asyncio.create_task(cards.run(client), name="queue-cards"),
+                ]
                 if worker is not None:
                     tasks += self._start_worker(worker)
                 await self._run_until_stopped(tasks, worker, client)
@@ -299,7 +315,7 @@ class App:
                 log.error("%s stopped", task.get_name(), exc_info=task.exception())
         log.info("shutting down")
         for task in tasks:
-            if task.get_name() == "listener":
+            if task.get_name() in ("listener", "queue-cards"):
                 task.cancel()
         worker_tasks = [t for t in tasks if t.get_name() == "worker"]
         if worker is not None:

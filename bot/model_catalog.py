@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.job_options import JobOptions
+from bot.render_estimate import ClipSize
+from generation.clip_shape import shape_clip
 from generation.presets import SIDECAR_NAME, ModelPreset
 
 
@@ -75,6 +78,17 @@ class ModelCatalog:
         if not with_image and preset.family.needs_image:
             raise ModelChoiceError(f"{requested} makes clips from an image: attach one.")
         return requested
+
+
+def clip_size(preset: ModelPreset, options: JobOptions) -> ClipSize:
+    """The frames ``preset`` renders for a job with these options: what its render time depends on."""
+    shape = shape_clip(preset, options.aspect, options.duration, options.gif)
+    defaults = preset.defaults
+    return ClipSize(
+        shape.width or defaults.width,
+        shape.height or defaults.height,
+        shape.num_frames or defaults.num_frames,
+    )
 
 
 def _same_name(first: ModelPreset, second: ModelPreset) -> str:

@@ -33,9 +33,11 @@ from bot.faults import (
     first_line,
     is_store_outage,
 )
+from bot.model_catalog import clip_size
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.moderation import ModerationStore
 from bot.store.schema import JobState
+from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker_identity import held_workspaces
 from generation.clip_shape import shape_clip
@@ -159,6 +161,7 @@ class Worker:
         store: JobStore,
         moderation: ModerationStore,
         registry: WorkerRegistry,
+        timings: RenderTimings,
         generators: Sequence[VideoGenerator],
         delivery: Delivery,
         options: WorkerOptions,
@@ -166,6 +169,7 @@ class Worker:
         self._store = store
         self._moderation = moderation
         self._registry = registry
+        self._timings = timings
         # One pipeline per model this worker serves, each loaded once.
         self._generators = {g.model_name: g for g in generators}
         self._delivery = delivery
@@ -346,7 +350,9 @@ class Worker:
             try:
                 self._workdir.mkdir(parents=True, exist_ok=True)
                 self._check_disk(job)
+                began = time.monotonic()
                 clip, model = await self._render(job, path, lease_lost)
+                await self._time_render(job, time.monotonic() - began)
             except RenderCancelledError as exc:
                 if self._stopping.is_set() and await self._persist(
                     lambda: self._store.release(job.id, self.name), "hand the job back"
@@ -556,6 +562,15 @@ class Worker:
             write_clip, out, path.with_suffix(f".{out.format}"), job.max_bytes, self._options.credentials
         )
         return encoded, clip.model
+
+    async def _time_render(self, job: JobRecord, seconds: float) -> None:
+        """Fold a finished render's time into its model's estimate, for the queue's ETAs (a courtesy:
+        a failure is logged, never allowed to stop the job)."""
+        size = clip_size(self._generators[job.model].preset, job.options)
+        try:
+            await self._timings.record(job.model, size, seconds)
+        except Exception as exc:
+            log.warning("job %d: render time not recorded: %s", job.id, first_line(exc))
 
     def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:
         """A step callback for the render thread that updates the status message, at most every

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 
-def queued(job_id: int, position: int, queue_length: int) -> str:
+from bot.queue_estimate import Estimate
+
+# Expected times are shown to this many seconds, so that a card is edited only when they really move.
+ETA_GRANULARITY = 10
+
+
+def queued(job_id: int, position: int, queue_length: int, estimate: Estimate | None = None) -> str:
     if position <= 1:
-        return f"⏳ Job #{job_id} is queued and up next."
-    return f"⏳ Job #{job_id} is queued: position {position} of {queue_length}."
+        text = f"⏳ Job #{job_id} is queued and up next."
+    else:
+        text = f"⏳ Job #{job_id} is queued: position {position} of {queue_length}."
+    if estimate is not None and estimate.eta is not None:
+        start, ready = _relative(estimate.eta.start), _relative(estimate.eta.ready)
+        text += f"\nExpected to start {start} and to be ready {ready}."
+    elif estimate is not None and estimate.unmeasured:
+        text += "\nFirst clip on this model: timing…"
+    if estimate is not None and estimate.workers == 0:
+        text += "\nNo worker is serving this model right now; the job will start as soon as one is."
+    return text
+
+
+def _relative(moment: datetime) -> str:
+    """A Discord timestamp each member's client shows as "in 2 minutes", in their own language."""
+    seconds = round(moment.timestamp() / ETA_GRANULARITY) * ETA_GRANULARITY
+    return f"<t:{seconds}:R>"
 
 
 def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0) -> str:

@@ -37,14 +37,10 @@ async def edit_status(client: discord.Client, job: JobRecord, text: str, view: A
     """Set the status text; ``view=None`` removes the Cancel button, leaving it out keeps it. True when
     the message shows it."""
     extra: dict[str, Any] = {} if view is _KEEP else {"view": view}
-    if token_valid(job):
-        assert job.interaction_token is not None
-        webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=client)
-        message_id = job.status_message_id or cast(int, "@original")
-        if await _edit(
-            job, "through the interaction", lambda: webhook.edit_message(message_id, content=text, **extra)
-        ):
-            return True
+    if token_valid(job) and await _edit(
+        job, "through the interaction", _token_edit(client, job, text, extra)
+    ):
+        return True
     if job.status_message_id:
         message = client.get_partial_messageable(job.channel_id, guild_id=job.guild_id).get_partial_message(
             job.status_message_id
@@ -53,15 +49,32 @@ async def edit_status(client: discord.Client, job: JobRecord, text: str, view: A
     return False
 
 
-async def _edit(job: JobRecord, where: str, edit: Callable[[], Awaitable[object]]) -> bool:
+async def refresh_status(client: discord.Client, job: JobRecord, text: str) -> bool:
+    """A courtesy update of a waiting job's status: one try, and only while the interaction token lasts
+    (edits through the channel are rate-limited harder, and these come often)."""
+    return token_valid(job) and await _edit(job, "(refresh)", _token_edit(client, job, text, {}), attempts=1)
+
+
+def _token_edit(
+    client: discord.Client, job: JobRecord, text: str, extra: dict[str, Any]
+) -> Callable[[], Awaitable[object]]:
+    assert job.interaction_token is not None
+    webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=client)
+    message_id = job.status_message_id or cast(int, "@original")
+    return lambda: webhook.edit_message(message_id, content=text, **extra)
+
+
+async def _edit(
+    job: JobRecord, where: str, edit: Callable[[], Awaitable[object]], attempts: int = EDIT_ATTEMPTS
+) -> bool:
     """One way of editing, tried again through a passing Discord error (not through a refusal)."""
-    for attempt in range(1, EDIT_ATTEMPTS + 1):
+    for attempt in range(1, attempts + 1):
         try:
             await edit()
             return True
         except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
             log.info("job %d: status not updated %s (%s)", job.id, where, first_line(exc))
-            if attempt < EDIT_ATTEMPTS:
+            if attempt < attempts:
                 await asyncio.sleep(attempt)
         except discord.HTTPException as exc:
             log.info("job %d: status not updated %s (%s)", job.id, where, first_line(exc))

@@ -16,17 +16,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app import status
 from bot.discord_app.checks import server_id
 from bot.discord_app.job_buttons import cancel_view
 from bot.discord_app.job_modals import remix_form, send_form
+from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
 from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
-from bot.store.workers import WorkerRegistry
 from bot.video_request import (
     MAX_PROMPT,
     MAX_SEED,
@@ -50,15 +49,15 @@ class VideoCommand(commands.Cog):
     def __init__(
         self,
         store: JobStore,
-        registry: WorkerRegistry,
         catalog: ModelCatalog,
         limits: LimitPolicy,
+        cards: QueueCards,
         on_submitted: Callable[[], None],
     ) -> None:
         self._store = store
-        self._registry = registry
         self._catalog = catalog
         self._limits = limits
+        self._cards = cards
         self._on_submitted = on_submitted
         # Images are decoded one at a time on one thread: bounded memory, and one allocator arena.
         self._decoding = asyncio.Semaphore(1)
@@ -243,11 +242,10 @@ class VideoCommand(commands.Cog):
         """Replace "thinking…" with the job's place in the queue. The job is queued whatever happens here:
         if Discord or the database blinks, the worker's status edits still reach the reply."""
         job = submitted.job
-        text = status.queued(job.id, submitted.position, submitted.queue_length)
         try:
-            if not await self._registry.serving(job.model):
-                text += "\nNo worker is serving this model right now; the job will start as soon as one is."
+            text = await self._cards.text(job, submitted.position, submitted.queue_length)
             message = await interaction.edit_original_response(content=text, view=cancel_view(job.id))
+            self._cards.shown(job.id, text)
             await self._store.set_status_message(job.id, message.id)
         except Exception as exc:
             log.warning("job %d: queued, but its reply was not updated: %s", job.id, first_line(exc))

@@ -287,6 +287,31 @@ class JobStore(StoreBase):
             )
             return int(total or 0)
 
+    async def model_queue(self, model: str) -> tuple[list[JobRecord], list[JobRecord]]:
+        """The model's queued jobs and those running now."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(Job).where(Job.model == model, Job.state.in_(PENDING_STATES)).order_by(Job.id)
+            )
+            jobs = [JobRecord.from_row(row) for row in rows]
+        queued = [job for job in jobs if job.state == JobState.QUEUED]
+        return queued, [job for job in jobs if job.state != JobState.QUEUED]
+
+    async def fresh_queued(self, since: datetime) -> list[JobRecord]:
+        """Queued jobs submitted since ``since`` whose status message and interaction token are known."""
+        async with self._transaction() as session:
+            rows = await session.scalars(
+                select(Job)
+                .where(
+                    Job.state == JobState.QUEUED,
+                    Job.created_at >= since,
+                    Job.status_message_id.is_not(None),
+                    Job.interaction_token.is_not(None),
+                )
+                .order_by(Job.id)
+            )
+            return [JobRecord.from_row(row) for row in rows]
+
     async def latest_pending(self, guild_id: int, user_id: int) -> JobRecord | None:
         async with self._transaction() as session:
             row = (

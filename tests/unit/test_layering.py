@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE = [
     "bot/limits.py",
     "bot/queue_order.py",
+    "bot/render_estimate.py",
     "bot/job_options.py",
     "bot/video_request.py",
     "bot/blocklist.py",
