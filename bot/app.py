@@ -31,6 +31,7 @@ from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
 from bot.store.notify import listen_forever, supports_notify
+from bot.store.server_settings import ServerSettingsStore
 from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker import Retention, Worker, WorkerOptions
@@ -62,6 +63,7 @@ class App:
         self.registry = WorkerRegistry(self.engine)
         self.timings = RenderTimings(self.engine)
         self.moderation = ModerationStore(self.engine)
+        self.server_settings = ServerSettingsStore(self.engine)
         self.limit_overrides = LimitOverrideStore(self.engine)
         self._stop = asyncio.Event()
 
@@ -170,7 +172,7 @@ class App:
         )
         return Worker(
             self.store,
-            self.moderation,
+            self.server_settings,
             self.registry,
             self.timings,
             generators,
@@ -233,14 +235,21 @@ class App:
         cards = QueueCards(
             self.store, QueueEstimator(self.store, self.timings, self.registry, catalog.presets)
         )
-        video = VideoCommand(self.store, catalog, policy, cards, wake_worker)
+        video = VideoCommand(self.store, self.server_settings, catalog, policy, cards, wake_worker)
         job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
             [
                 video,
                 job_commands,
                 HistoryCommands(self.store),
-                ModerationGroup(self.store, self.limit_overrides, self.moderation, policy),
+                ModerationGroup(
+                    self.store,
+                    self.limit_overrides,
+                    self.moderation,
+                    self.server_settings,
+                    catalog,
+                    policy,
+                ),
             ],
             JobButtonActions(self.store, self.moderation, job_commands, video),
             self.settings.discord.command_guilds,

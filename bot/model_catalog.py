@@ -48,13 +48,29 @@ class ModelCatalog:
                 found.append((label[:100], name))
         return found[:25]
 
-    def choose(self, requested: str | None, with_image: bool, with_sound: bool = False) -> str:
+    def choose(
+        self,
+        requested: str | None,
+        with_image: bool,
+        with_sound: bool = False,
+        server_default: str | None = None,
+    ) -> str:
+        """The model for a request: the one asked for, else the server's default where it is enabled and
+        fits (takes an image when one is given, needs none when none is), else the bot's defaults."""
+        if requested is None and server_default is not None and self._fits(server_default, with_image):
+            requested = server_default
         chosen = self._choose(requested, with_image)
         if with_sound and not self.presets[chosen].family.makes_audio:
             makers = [name for name, p in self.presets.items() if p.family.makes_audio]
             hint = f" Models here with sound: {', '.join(makers)}." if makers else ""
             raise ModelChoiceError(f"{chosen} makes silent clips; leave `sound` out.{hint}")
         return chosen
+
+    def _fits(self, name: str, with_image: bool) -> bool:
+        preset = self.presets.get(name)
+        if preset is None:
+            return False
+        return preset.takes_image if with_image else not preset.family.needs_image
 
     def _choose(self, requested: str | None, with_image: bool) -> str:
         if requested is None:

@@ -35,8 +35,8 @@ from bot.faults import (
 )
 from bot.model_catalog import clip_size
 from bot.store.jobs import JobRecord, JobStore
-from bot.store.moderation import ModerationStore
 from bot.store.schema import JobState
+from bot.store.server_settings import ServerSettingsStore
 from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker_identity import held_workspaces
@@ -159,7 +159,7 @@ class Worker:
     def __init__(
         self,
         store: JobStore,
-        moderation: ModerationStore,
+        settings: ServerSettingsStore,
         registry: WorkerRegistry,
         timings: RenderTimings,
         generators: Sequence[VideoGenerator],
@@ -167,7 +167,7 @@ class Worker:
         options: WorkerOptions,
     ) -> None:
         self._store = store
-        self._moderation = moderation
+        self._settings = settings
         self._registry = registry
         self._timings = timings
         # One pipeline per model this worker serves, each loaded once.
@@ -550,9 +550,7 @@ class Worker:
         except Exception as exc:
             raise ModelFailedError(first_line(exc)) from exc
         frames = clip.frames
-        if await self._persist(
-            lambda: self._moderation.watermark(job.guild_id), "read the server's settings"
-        ):
+        if await self._persist(lambda: self._settings.watermark(job.guild_id), "read the server's settings"):
             frames = await asyncio.to_thread(add_watermark, frames)
         facts = ClipFacts(
             model=clip.model, seed=clip.seed, prompt=job.prompt, negative_prompt=job.negative_prompt

@@ -1,4 +1,5 @@
-"""``/videomod``: moderators adjust limits, ban members, purge the queue, block terms, read the audit log.
+"""``/videomod``: moderators adjust limits, ban members, purge the queue, block terms, read the audit log,
+and choose the server's settings (``settings_commands.py``).
 
 Discord hides the group from members without Manage Server (``default_permissions``), but that is
 Discord's check, not the bot's: the group's ``interaction_check`` checks again before every subcommand.
@@ -13,12 +14,15 @@ from bot.blocklist import MAX_TERM
 from bot.discord_app import status
 from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.safe_text import quote_user_text
+from bot.discord_app.settings_commands import SettingsGroup
 from bot.discord_app.status_message import edit_status
 from bot.limits import LimitLayer, LimitName, LimitPolicy, Limits, Scope
+from bot.model_catalog import ModelCatalog
 from bot.store.base import Audit
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.moderation import ModerationStore
+from bot.store.server_settings import ServerSettingsStore
 
 Count = app_commands.Range[int, 0, 10_000]
 # Anyone with an account: a member, or someone who has left the server (whom Discord sends as a user).
@@ -91,13 +95,21 @@ class ModerationGroup(
     blocklist = app_commands.Group(name="blocklist", description="Terms prompts may not contain")
 
     def __init__(
-        self, jobs: JobStore, overrides: LimitOverrideStore, moderation: ModerationStore, policy: LimitPolicy
+        self,
+        jobs: JobStore,
+        overrides: LimitOverrideStore,
+        moderation: ModerationStore,
+        settings: ServerSettingsStore,
+        catalog: ModelCatalog,
+        policy: LimitPolicy,
     ) -> None:
         super().__init__()
         self._jobs = jobs
         self._overrides = overrides
         self._moderation = moderation
+        self._settings = settings
         self._policy = policy  # the owner's defaults, and caps no setting here may exceed (0: none)
+        self.add_command(SettingsGroup(settings, catalog))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return require_moderator(interaction)
@@ -196,7 +208,7 @@ class ModerationGroup(
         name="watermark", description="Show a small visible 'AI' badge on this server's clips"
     )
     async def watermark(self, interaction: discord.Interaction, on: bool) -> None:
-        await self._moderation.set_watermark(server_id(interaction), on, interaction.user.id)
+        await self._settings.set_watermark(server_id(interaction), on, interaction.user.id)
         state = "now carry" if on else "no longer carry"
         await _reply(interaction, f"Clips made here {state} a visible “AI” badge.")
 

@@ -26,6 +26,7 @@ from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
 from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
+from bot.store.server_settings import ServerSettings, ServerSettingsStore
 from bot.video_request import (
     MAX_PROMPT,
     MAX_SEED,
@@ -49,12 +50,14 @@ class VideoCommand(commands.Cog):
     def __init__(
         self,
         store: JobStore,
+        settings: ServerSettingsStore,
         catalog: ModelCatalog,
         limits: LimitPolicy,
         cards: QueueCards,
         on_submitted: Callable[[], None],
     ) -> None:
         self._store = store
+        self._settings = settings
         self._catalog = catalog
         self._limits = limits
         self._cards = cards
@@ -167,10 +170,16 @@ class VideoCommand(commands.Cog):
         image: discord.Attachment | None,
         parent_id: int | None = None,
     ) -> None:
-        """The rest of the cheap checks (the model, the bot's permissions, the image's size), then the
-        acknowledgement, then admission and queuing."""
+        """The rest of the cheap checks (the server's channels, the model, the bot's permissions, the
+        image's size), then the acknowledgement, then admission and queuing."""
+        settings = await self._settings.get(server_id(interaction))
+        if not _channel_allowed(interaction, settings):
+            await interaction.response.send_message(_elsewhere(settings), ephemeral=True)
+            return
         try:
-            chosen = self._catalog.choose(model, image is not None, bool(request.options.sound))
+            chosen = self._catalog.choose(
+                model, image is not None, bool(request.options.sound), settings.default_model
+            )
         except ModelChoiceError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
@@ -287,6 +296,19 @@ def _parent_problem(interaction: discord.Interaction, parent: JobRecord | None, 
             "use `/video` with the image to make another."
         )
     return None
+
+
+def _channel_allowed(interaction: discord.Interaction, settings: ServerSettings) -> bool:
+    """A thread counts as its channel: allowing a channel allows its threads."""
+    parent = getattr(interaction.channel, "parent_id", None)
+    return any(
+        settings.allows(channel) for channel in (interaction.channel_id, parent) if channel is not None
+    )
+
+
+def _elsewhere(settings: ServerSettings) -> str:
+    listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
+    return f"The moderators of this server keep `/video` to these channels: {listed}. Nothing was queued."
 
 
 async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:

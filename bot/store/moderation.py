@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.blocklist import blocked_term_in, normalise
 from bot.limits import Barred, Refusal
 from bot.store.base import Audit, StoreBase, add_audit, affected, utcnow
-from bot.store.schema import AuditEntry, Ban, BlockedTerm, GuildSettings
+from bot.store.schema import AuditEntry, Ban, BlockedTerm
 
 MAX_TERMS = 200
 
@@ -98,20 +98,6 @@ class ModerationStore(StoreBase):
             )
             add_audit(session, Audit(guild_id, moderator_id, "blocklist remove", term))
             return True
-
-    async def set_watermark(self, guild_id: int, on: bool, moderator_id: int) -> None:
-        async with self._transaction() as session:
-            row = await session.get(GuildSettings, guild_id)
-            if row is None:
-                session.add(GuildSettings(guild_id=guild_id, watermark=on))
-            else:
-                row.watermark = on
-            add_audit(session, Audit(guild_id, moderator_id, "watermark", "on" if on else "off"))
-
-    async def watermark(self, guild_id: int) -> bool:
-        async with self._transaction() as session:
-            row = await session.get(GuildSettings, guild_id)
-            return bool(row and row.watermark)
 
     async def terms(self, guild_id: int) -> list[str]:
         async with self._transaction() as session:

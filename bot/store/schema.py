@@ -263,6 +263,16 @@ class GuildSettings(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     watermark: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_model: Mapped[str | None] = mapped_column(String(200))  # None: the bot's default
+
+
+class AllowedChannel(Base):
+    """A channel where a server's moderators allow ``/video``; a server with none allows every channel."""
+
+    __tablename__ = "allowed_channels"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
 class RenderTiming(Base):

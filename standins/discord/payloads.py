@@ -152,11 +152,12 @@ def slash_command(
     users: dict[str, int] | None = None,
     attachments: dict[str, dict[str, Any]] | None = None,
     focused: str | None = None,
+    channels: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
 
     ``subcommand`` is the path below the command (group, then subcommand); ``users`` are user options,
-    resolved as members of the server.
+    resolved as members of the server; ``channels`` are channel options, resolved as text channels.
     """
     option_types = option_types or {}
     users = users or {}
@@ -173,12 +174,18 @@ def slash_command(
         if option["name"] == focused:  # the option a member is typing in: an autocomplete request
             option["focused"] = True
     leaf += [{"name": k, "type": 6, "value": str(v)} for k, v in users.items()]
+    channels = channels or {}
+    leaf += [{"name": k, "type": 7, "value": str(v)} for k, v in channels.items()]
     attachments = attachments or {}
     leaf += [{"name": k, "type": 11, "value": a["id"]} for k, a in attachments.items()]
     for depth, name_ in reversed(list(enumerate(subcommand))):
         leaf = [{"name": name_, "type": 1 if depth == len(subcommand) - 1 else 2, "options": leaf}]
     resolved = {
         "attachments": {a["id"]: a for a in attachments.values()},
+        "channels": {
+            str(v): {"id": str(v), "type": 0, "name": f"channel-{v}", "permissions": ALL_PERMISSIONS}
+            for v in channels.values()
+        },
         "users": {str(v): user(v, f"member{v}") for v in users.values()},
         "members": {
             str(v): {

@@ -167,7 +167,9 @@ class DiscordStandIn:
         guild_id, channel_id = next(iter(self.guilds.items()))
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
         extra: dict[str, Any] = {
-            k: options.pop(k) for k in ("permissions", "subcommand", "users", "focused") if k in options
+            k: options.pop(k)
+            for k in ("permissions", "subcommand", "users", "focused", "channels")
+            if k in options
         }
         files = options.pop("files", {})
         if files:

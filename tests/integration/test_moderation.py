@@ -10,6 +10,7 @@ from bot.limits import Limits, Refusal
 from bot.store.base import Audit
 from bot.store.jobs import JobStore, Submitted
 from bot.store.moderation import ModerationStore
+from bot.store.server_settings import MAX_CHANNELS, ServerSettings, ServerSettingsStore, TooManyChannelsError
 from tests.integration.test_store import new_job
 
 LIMITS = Limits(max_pending=0, per_hour=0, per_day=0, guild_per_day=0)
@@ -81,12 +82,47 @@ async def test_audit_log_records_who_did_what_per_server(moderation: ModerationS
 
 
 async def test_the_watermark_setting_is_per_server_and_audited(moderation: ModerationStore) -> None:
-    assert not await moderation.watermark(10)
-    await moderation.set_watermark(10, True, MOD)
-    assert await moderation.watermark(10) and not await moderation.watermark(11)
-    await moderation.set_watermark(10, False, MOD)
-    assert not await moderation.watermark(10)
+    settings = ServerSettingsStore(moderation.engine)
+    assert not await settings.watermark(10)
+    await settings.set_watermark(10, True, MOD)
+    assert await settings.watermark(10) and not await settings.watermark(11)
+    await settings.set_watermark(10, False, MOD)
+    assert not await settings.watermark(10)
     assert [(e.action, e.details) for e in await moderation.audit(10)] == [
         ("watermark", "off"),
         ("watermark", "on"),
+    ]
+
+
+async def test_server_settings_keep_channels_and_a_default_model_per_server_audited(
+    moderation: ModerationStore,
+) -> None:
+    settings = ServerSettingsStore(moderation.engine)
+    assert await settings.get(10) == ServerSettings()
+    assert ServerSettings().allows(123)
+    assert await settings.allow_channel(10, 1, "memes", MOD)
+    assert not await settings.allow_channel(10, 1, "memes", MOD)
+    assert await settings.allow_channel(10, 2, "clips", MOD)
+    await settings.set_default_model(10, "wan", MOD)
+    await settings.set_watermark(10, True, MOD)
+    got = await settings.get(10)
+    assert got == ServerSettings(frozenset({1, 2}), "wan", True)
+    assert got.allows(1) and not got.allows(3)
+    assert await settings.get(11) == ServerSettings()
+    assert await settings.disallow_channel(10, 1, "memes", MOD)
+    assert not await settings.disallow_channel(10, 1, "memes", MOD)
+    await settings.set_default_model(10, None, MOD)
+    assert await settings.get(10) == ServerSettings(frozenset({2}), None, True)
+    for channel in range(100, 100 + MAX_CHANNELS - 1):
+        await settings.allow_channel(10, channel, "more", MOD)
+    with pytest.raises(TooManyChannelsError):
+        await settings.allow_channel(10, 999, "one too many", MOD)
+    actions = [(e.action, e.details) for e in await moderation.audit(10, limit=200)]
+    assert actions[-6:] == [
+        ("default model", "the bot's default"),
+        ("channel removed", "#memes (1)"),
+        ("watermark", "on"),
+        ("default model", "wan"),
+        ("channel allowed", "#clips (2)"),
+        ("channel allowed", "#memes (1)"),
     ]

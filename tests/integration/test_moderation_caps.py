@@ -8,11 +8,14 @@ import pytest
 
 from bot.discord_app.moderation_commands import ModerationGroup
 from bot.limits import NO_CAPS, LimitLayer, LimitPolicy, Limits
+from bot.model_catalog import ModelCatalog
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
+from bot.store.server_settings import ServerSettingsStore
+from generation.presets import PRESETS
 
 DEFAULTS = Limits(max_pending=2, per_hour=0, per_day=50, guild_per_day=0)
 CAPS = Limits(max_pending=5, per_hour=20, per_day=0, guild_per_day=0)
@@ -41,7 +44,11 @@ Stores = tuple[JobStore, LimitOverrideStore, ModerationStore]
 
 def _commands(stores: Stores, caps: Limits | None) -> ModerationGroup:
     jobs, overrides, moderation = stores
-    return ModerationGroup(jobs, overrides, moderation, LimitPolicy(DEFAULTS, caps or NO_CAPS))
+    settings = ServerSettingsStore(moderation.engine)
+    catalog = ModelCatalog.of([PRESETS["wan2.1-t2v-1.3b"]], image_model=None)
+    return ModerationGroup(
+        jobs, overrides, moderation, settings, catalog, LimitPolicy(DEFAULTS, caps or NO_CAPS)
+    )
 
 
 def _interaction() -> Any:

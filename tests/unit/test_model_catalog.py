@@ -56,3 +56,16 @@ def test_two_enabled_models_with_one_name_are_refused_naming_both() -> None:
 def test_one_model_enabled_twice_is_refused() -> None:
     with pytest.raises(ModelCatalogError, match="enabled twice"):
         ModelCatalog.of([LTX, WAN, LTX], image_model=None)
+
+
+def test_a_servers_default_model_is_used_where_it_is_enabled_and_fits() -> None:
+    catalog = ModelCatalog.of([LTX, WAN, SVD], image_model=SVD.name)
+    assert catalog.choose(None, with_image=False, server_default=WAN.name) == WAN.name
+    # An image goes to a model that takes one: the server's text-only default gives way.
+    assert catalog.choose(None, with_image=True, server_default=WAN.name) == SVD.name
+    assert catalog.choose(None, with_image=True, server_default=LTX.name) == LTX.name
+    # A model needing an image is no default for a prompt alone, nor is one the owner no longer enables.
+    assert catalog.choose(None, with_image=False, server_default=SVD.name) == LTX.name
+    assert catalog.choose(None, with_image=False, server_default="cogvideox-5b") == LTX.name
+    # A member's own pick wins over the server's default.
+    assert catalog.choose(LTX.name, with_image=False, server_default=WAN.name) == LTX.name

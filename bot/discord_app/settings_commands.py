@@ -1,0 +1,111 @@
+"""``/videomod settings``: where ``/video`` may be used in this server, and its default model.
+
+A subgroup of ``/videomod``. discord.py runs only the nearest group's ``interaction_check`` for a
+subcommand, so this group checks for a moderator itself, with the same shared check.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.discord_app.checks import require_moderator, server_id
+from bot.discord_app.error_reply import answer_privately
+from bot.model_catalog import ModelCatalog
+from bot.store.server_settings import MAX_CHANNELS, ServerSettings, ServerSettingsStore, TooManyChannelsError
+
+# Kinds of channel that hold messages (categories and directories do not).
+_POSTABLE = {
+    discord.ChannelType.text,
+    discord.ChannelType.news,
+    discord.ChannelType.voice,
+    discord.ChannelType.stage_voice,
+    discord.ChannelType.forum,
+    discord.ChannelType.media,
+}
+
+
+class SettingsGroup(
+    app_commands.Group, name="settings", description="Where /video may be used here, and its model"
+):
+    def __init__(self, settings: ServerSettingsStore, catalog: ModelCatalog) -> None:
+        super().__init__()
+        self._settings = settings
+        self._catalog = catalog
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return require_moderator(interaction)
+
+    @app_commands.command(name="show", description="This server's settings for /video")
+    async def show(self, interaction: discord.Interaction) -> None:
+        settings = await self._settings.get(server_id(interaction))
+        await answer_privately(interaction, self._describe(settings))
+
+    @app_commands.command(name="channel", description="Allow /video in a channel, or stop listing it")
+    @app_commands.describe(
+        channel="A channel of this server",
+        allowed="Yes: /video may be used there. No: off the list (an empty list allows every channel)",
+    )
+    async def channel(
+        self, interaction: discord.Interaction, channel: app_commands.AppCommandChannel, allowed: bool
+    ) -> None:
+        guild_id, moderator = server_id(interaction), interaction.user.id
+        if channel.guild_id != guild_id or channel.type not in _POSTABLE:
+            await answer_privately(interaction, "Pick a channel of this server where messages can be posted.")
+            return
+        if allowed:
+            try:
+                changed = await self._settings.allow_channel(guild_id, channel.id, channel.name, moderator)
+            except TooManyChannelsError:
+                await answer_privately(
+                    interaction, f"A server can list at most {MAX_CHANNELS} channels; remove one first."
+                )
+                return
+        else:
+            changed = await self._settings.disallow_channel(guild_id, channel.id, channel.name, moderator)
+        settings = await self._settings.get(guild_id)
+        news = ("Done. " if changed else "Nothing to change. ") + _channels(settings)
+        await answer_privately(interaction, news)
+
+    @app_commands.command(name="model", description="The model /video uses here when a member picks none")
+    @app_commands.describe(model="One of the enabled models; leave out to use the bot's default")
+    async def model(
+        self, interaction: discord.Interaction, model: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
+        if model is not None and model not in self._catalog.presets:
+            await answer_privately(interaction, "That model is not enabled here; pick one from the list.")
+            return
+        await self._settings.set_default_model(server_id(interaction), model, interaction.user.id)
+        chosen = f"`{model}`" if model else f"the bot's default, `{self._catalog.default}`"
+        await answer_privately(
+            interaction, f"Done. `/video` here now uses {chosen} when a member picks no model."
+        )
+
+    @model.autocomplete("model")
+    async def model_choices(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=label, value=name) for label, name in self._catalog.suggestions(typed)
+        ]
+
+    def _describe(self, settings: ServerSettings) -> str:
+        model = settings.default_model
+        if model is None:
+            model_line = f"Default model: the bot's default, `{self._catalog.default}`."
+        elif model in self._catalog.presets:
+            model_line = f"Default model: `{model}`."
+        else:
+            model_line = (
+                f"Default model: `{model}`, which the bot's owner no longer enables, so the bot's default "
+                f"`{self._catalog.default}` is used instead."
+            )
+        badge = "on" if settings.watermark else "off"
+        return "\n".join([_channels(settings), model_line, f"Visible “AI” badge on clips: {badge}."])
+
+
+def _channels(settings: ServerSettings) -> str:
+    if not settings.channels:
+        return "`/video` may be used in every channel."
+    listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
+    return f"`/video` may be used only in: {listed}."
