@@ -18,6 +18,7 @@ FORMATS: tuple[ClipFormat, ...] = get_args(ClipFormat)
 # Playback rates a member may ask for: 0 is the model's own; the others are reached by interpolation.
 FRAME_RATES = (0, 24, 30)
 MIN_DURATION, MAX_DURATION = 1.0, 20.0  # seconds; each model then clamps to what it makes well
+MIN_SHOTS, MAX_SHOTS = 2, 6  # a /story's prompts
 
 
 class InvalidOptionsError(ValueError):
@@ -32,6 +33,12 @@ class JobOptions:
     image: bool = False  # the clip starts from a stored first frame
     sound: bool | None = None  # None: the model's sound, if it makes any
     fps: int | None = None  # None: the owner's smooth_fps; 0: the model's own rate
+    shots: tuple[str, ...] = ()  # a /story's prompts, one clip each, joined; empty: one clip
+
+    @property
+    def cost(self) -> int:
+        """How many clips this job counts as against a member's limits: a story's shots each count."""
+        return max(len(self.shots), 1)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -43,7 +50,10 @@ class JobOptions:
     def to_json(self) -> dict[str, object]:
         """The options that differ from the defaults."""
         defaults = JobOptions()
-        return {k: v for k, v in asdict(self).items() if v != getattr(defaults, k)}
+        stored = {k: v for k, v in asdict(self).items() if v != getattr(defaults, k)}
+        if self.shots:
+            stored["shots"] = list(self.shots)
+        return stored
 
     @classmethod
     def from_json(cls, data: object) -> JobOptions:
@@ -55,6 +65,9 @@ class JobOptions:
         if unknown:
             raise InvalidOptionsError(f"unknown job options: {', '.join(unknown)}")
         duration = _typed(values, "duration", int, float)
+        shots = _typed(values, "shots", list) or []
+        if not all(isinstance(shot, str) for shot in shots):
+            raise InvalidOptionsError("shots must be a list of prompts")
         return cls(
             aspect=cast(Aspect | None, _typed(values, "aspect", str)),
             duration=float(duration) if duration is not None else None,
@@ -62,6 +75,7 @@ class JobOptions:
             image=bool(_typed(values, "image", bool)),
             sound=_typed(values, "sound", bool),
             fps=_typed(values, "fps", int),
+            shots=tuple(shots),
         )
 
 
@@ -89,3 +103,7 @@ def _check(options: JobOptions) -> None:
         )
     if options.fps is not None and options.fps not in FRAME_RATES:
         raise InvalidOptionsError(f"fps {options.fps!r} is not one of {FRAME_RATES}")
+    if options.shots and not MIN_SHOTS <= len(options.shots) <= MAX_SHOTS:
+        raise InvalidOptionsError(f"a story has {MIN_SHOTS} to {MAX_SHOTS} shots, not {len(options.shots)}")
+    if any(not shot.strip() for shot in options.shots):
+        raise InvalidOptionsError("a story's shots must not be empty")

@@ -180,10 +180,14 @@ class Refusal:
     detail: str | None = None
 
 
-def first_exceeded(limits: Limits, usage: Usage) -> LimitName | None:
-    """The first limit one more job would exceed, most specific first."""
+def first_exceeded(limits: Limits, usage: Usage, cost: int = 1) -> LimitName | None:
+    """The first limit one more job, counting as ``cost`` clips, would exceed, most specific first.
+
+    A job larger than ``max_pending`` by itself (a long story) still fits when nothing else is pending:
+    that limit bounds what one member holds in the queue at once, and it could never fit otherwise."""
     for name in LimitName:
         allowed = limits.of(name)
-        if allowed > 0 and usage.of(name) >= allowed:
+        counted = min(cost, allowed) if name is LimitName.MAX_PENDING else cost
+        if allowed > 0 and usage.of(name) + counted > allowed:
             return name
     return None

@@ -97,13 +97,14 @@ class ModelCatalog:
 
 
 def clip_size(preset: ModelPreset, options: JobOptions) -> ClipSize:
-    """The frames ``preset`` renders for a job with these options: what its render time depends on."""
+    """The frames ``preset`` renders for a job with these options (all of a story's shots): what its
+    render time depends on."""
     shape = shape_clip(preset, options.aspect, options.duration, options.gif)
     defaults = preset.defaults
     return ClipSize(
         shape.width or defaults.width,
         shape.height or defaults.height,
-        shape.num_frames or defaults.num_frames,
+        (shape.num_frames or defaults.num_frames) * options.cost,
     )
 
 

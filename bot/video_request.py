@@ -13,7 +13,9 @@ from bot.job_options import (
     FORMATS,
     FRAME_RATES,
     MAX_DURATION,
+    MAX_SHOTS,
     MIN_DURATION,
+    MIN_SHOTS,
     Aspect,
     ClipFormat,
     JobOptions,
@@ -21,6 +23,10 @@ from bot.job_options import (
 from generation.gif import MAX_GIF_SECONDS
 
 MAX_PROMPT = 500
+# A story's shots as typed: up to MAX_SHOTS prompts, with their separators.
+MAX_STORY = MAX_SHOTS * (MAX_PROMPT + 3)
+SHOT_SEPARATOR = " | "
+_SHOT_BREAK = re.compile(r"[|\n]")
 MAX_SEED = 2**32 - 1
 
 _WHITESPACE = re.compile(r"\s+")
@@ -118,3 +124,29 @@ def _is_aspect(value: str) -> TypeGuard[Aspect]:
 
 def _is_format(value: str) -> TypeGuard[ClipFormat]:
     return value in FORMATS
+
+
+def split_shots(typed: str) -> tuple[str, ...]:
+    """A story's prompts, separated by ``|`` or new lines, each cleaned like a prompt; empty ones dropped."""
+    return tuple(shot for part in _SHOT_BREAK.split(typed) if (shot := clean_text(part)))
+
+
+def validate_story(
+    typed: str, negative: str | None = None, seed: int | None = None, aspect: str | None = None
+) -> VideoRequest:
+    """A ``/story``: 2 to 6 shots with one seed; the job's prompt lists them, its options hold them."""
+    shots = split_shots(typed)
+    if not MIN_SHOTS <= len(shots) <= MAX_SHOTS:
+        raise InvalidRequestError(
+            f"A story has {MIN_SHOTS} to {MAX_SHOTS} shots, separated by `|`, e.g. "
+            "`a cat finds spaghetti | the cat eats it | the cat naps`. "
+            f"Yours has {len(shots)}."
+        )
+    for number, shot in enumerate(shots, 1):
+        if len(shot) > MAX_PROMPT:
+            raise InvalidRequestError(
+                f"Shot {number} is {len(shot)} characters long; please keep each to {MAX_PROMPT} or fewer."
+            )
+    first = validate_request(shots[0], negative, seed, aspect)
+    options = JobOptions(aspect=first.options.aspect, shots=shots)
+    return VideoRequest(SHOT_SEPARATOR.join(shots), first.negative_prompt, first.seed, options)

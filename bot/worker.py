@@ -42,9 +42,16 @@ from bot.store.workers import WorkerRegistry
 from bot.worker_identity import held_workspaces
 from generation.clip_shape import shape_clip
 from generation.encode import EncodedClip
-from generation.generator import RenderCancelledError, RenderInputError, RenderRequest, VideoGenerator
+from generation.generator import (
+    RenderCancelledError,
+    RenderedClip,
+    RenderInputError,
+    RenderRequest,
+    VideoGenerator,
+)
 from generation.output import ClipFile, write_clip
 from generation.provenance import ClipFacts, SigningCredentials
+from generation.story import join_shots
 from generation.watermark import add_watermark
 
 log = logging.getLogger(__name__)
@@ -97,7 +104,8 @@ class DeliveryUnavailableError(Exception):
 class Delivery(Protocol):
     async def started(self, job: JobRecord) -> None: ...
 
-    async def progress(self, job: JobRecord, step: int, steps: int) -> None: ...
+    async def progress(self, job: JobRecord, step: int, steps: int, shot: int = 0) -> None:
+        """``shot``: which of a story's shots is rendering (from 1); 0 for a single clip."""
 
     async def requeued(self, job: JobRecord, reason: str) -> None:
         """The job went back in the queue after a passing fault."""
@@ -542,9 +550,12 @@ class Worker:
         def should_stop() -> bool:
             return lease_lost.is_set() or self._stopping.is_set()
 
-        on_step = self._progress_reporter(job)
         try:
-            clip = await asyncio.to_thread(generator.render, request, on_step, should_stop)
+            if options.shots:
+                clip = await self._render_story(job, generator, request, should_stop)
+            else:
+                on_step = self._progress_reporter(job)
+                clip = await asyncio.to_thread(generator.render, request, on_step, should_stop)
         except (RenderCancelledError, RenderInputError):
             raise
         except Exception as exc:
@@ -561,6 +572,26 @@ class Worker:
         )
         return encoded, clip.model
 
+    async def _render_story(
+        self,
+        job: JobRecord,
+        generator: VideoGenerator,
+        request: RenderRequest,
+        should_stop: Callable[[], bool],
+    ) -> RenderedClip:
+        """A story's shots one after the other, with one seed; with a model that takes images, each shot
+        starts from the last frame of the one before. Then one clip, the shots cross-faded."""
+        shots: list[RenderedClip] = []
+        for number, prompt in enumerate(job.options.shots, 1):
+            if should_stop():
+                raise RenderCancelledError(f"stopped before shot {number}")
+            if shots and generator.accepts_image:
+                request = replace(request, image=Image.fromarray(shots[-1].frames[-1]))
+            shot = replace(request, prompt=prompt)
+            on_step = self._progress_reporter(job, number)
+            shots.append(await asyncio.to_thread(generator.render, shot, on_step, should_stop))
+        return await asyncio.to_thread(join_shots, shots)
+
     async def _time_render(self, job: JobRecord, seconds: float) -> None:
         """Fold a finished render's time into its model's estimate, for the queue's ETAs (a courtesy:
         a failure is logged, never allowed to stop the job)."""
@@ -570,7 +601,7 @@ class Worker:
         except Exception as exc:
             log.warning("job %d: render time not recorded: %s", job.id, first_line(exc))
 
-    def _progress_reporter(self, job: JobRecord) -> Callable[[int, int], None]:
+    def _progress_reporter(self, job: JobRecord, shot: int = 0) -> Callable[[int, int], None]:
         """A step callback for the render thread that updates the status message, at most every
         PROGRESS_INTERVAL seconds (Discord rate-limits message edits)."""
         loop = asyncio.get_running_loop()
@@ -583,7 +614,9 @@ class Worker:
                 return
             last = now
             loop.call_soon_threadsafe(
-                lambda: self._background(self._delivery.progress(job, step, steps), f"job {job.id} progress")
+                lambda: self._background(
+                    self._delivery.progress(job, step, steps, shot), f"job {job.id} progress"
+                )
             )
 
         return on_step

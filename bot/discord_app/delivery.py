@@ -58,8 +58,9 @@ class DiscordDelivery:
     async def started(self, job: JobRecord) -> None:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
-    async def progress(self, job: JobRecord, step: int, steps: int) -> None:
-        await edit_status(self._client, job, status.rendering(job.id, job.attempts, step, steps))
+    async def progress(self, job: JobRecord, step: int, steps: int, shot: int = 0) -> None:
+        text = status.rendering(job.id, job.attempts, step, steps, shot, len(job.options.shots))
+        await edit_status(self._client, job, text)
 
     async def requeued(self, job: JobRecord, reason: str) -> None:
         await edit_status(self._client, job, status.requeued(job.id, reason))

@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 
 import discord
 
-from bot.video_request import MAX_PROMPT, MAX_SEED
+from bot.video_request import MAX_PROMPT, MAX_SEED, MAX_STORY
 
 Form = Literal["remix"]
 _FORM_ID = re.compile(r"videobot:(?P<form>remix):(?P<job_id>[0-9]+)")
@@ -26,16 +26,17 @@ class FormAnswer:
     values: dict[str, str]
 
 
-def remix_form(job_id: int, prompt: str, negative: str | None, seed: int) -> discord.ui.Modal:
-    """The Remix form, prefilled with the clip's prompt, negative prompt and seed."""
+def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story: bool) -> discord.ui.Modal:
+    """The Remix form, prefilled with the clip's prompt (a story's shots, separated by |), negative
+    prompt and seed."""
     form = discord.ui.Modal(title="Remix this clip", custom_id=f"videobot:remix:{job_id}", timeout=None)
     form.add_item(
         discord.ui.TextInput(
-            label="Prompt",
+            label="Shots, separated by |" if story else "Prompt",
             custom_id="prompt",
             style=discord.TextStyle.paragraph,
             default=prompt,
-            max_length=MAX_PROMPT,
+            max_length=MAX_STORY if story else MAX_PROMPT,
         )
     )
     form.add_item(

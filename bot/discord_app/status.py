@@ -31,12 +31,13 @@ def _relative(moment: datetime) -> str:
     return f"<t:{seconds}:R>"
 
 
-def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0) -> str:
+def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0, shot: int = 0, shots: int = 0) -> str:
     retry = f" (attempt {attempt})" if attempt > 1 else ""
+    story = f" shot {shot} of {shots}," if shot and shots else ""
     if steps:
         filled = round(10 * step / steps)
         bar = "▰" * filled + "▱" * (10 - filled)
-        return f"🎬 Job #{job_id} is rendering{retry}: {bar} step {step} of {steps}"
+        return f"🎬 Job #{job_id} is rendering{retry}:{story} {bar} step {step} of {steps}"
     return f"🎬 Job #{job_id} is rendering{retry}…"
 
 

@@ -30,11 +30,13 @@ from bot.store.server_settings import ServerSettings, ServerSettingsStore
 from bot.video_request import (
     MAX_PROMPT,
     MAX_SEED,
+    MAX_STORY,
     InvalidRequestError,
     VideoRequest,
     new_seed,
     parse_seed,
     validate_request,
+    validate_story,
 )
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
 
@@ -114,6 +116,38 @@ class VideoCommand(commands.Cog):
             return
         await self._start(interaction, request, model, image)
 
+    @app_commands.command(
+        name="story", description="A little story: several prompts, one shot each, in one clip"
+    )
+    @app_commands.guild_only()
+    @app_commands.describe(
+        shots="2 to 6 prompts separated by |, e.g. a cat finds spaghetti | the cat eats it | the cat naps",
+        negative="What to keep out of every shot (optional)",
+        seed="One seed for the whole story (optional)",
+        image="An image to bring to life as the first shot's first frame (optional)",
+        aspect="Shape of the clip (default: the model's own)",
+        model="Which model makes it (default: this server's usual one)",
+    )
+    @app_commands.choices(aspect=[app_commands.Choice(name=a, value=a) for a in ASPECTS])
+    async def story(
+        self,
+        interaction: discord.Interaction,
+        shots: app_commands.Range[str, 1, MAX_STORY],
+        negative: app_commands.Range[str, 1, MAX_PROMPT] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        image: discord.Attachment | None = None,
+        aspect: str | None = None,
+        model: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """Like ``/video``, with the shots made one after the other (each from the last frame of the one
+        before, when the model takes images) and joined; it counts as one clip per shot."""
+        try:
+            request = validate_story(shots, negative, seed, aspect)
+        except InvalidRequestError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        await self._start(interaction, request, model, image)
+
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Re-roll button on job ``job_id``'s clip: the same prompt, options and model, a new seed, as a
         new job through every check ``/video`` makes."""
@@ -127,7 +161,10 @@ class VideoCommand(commands.Cog):
         parent = await self._parent(interaction, job_id, "remixed")
         if parent is not None:
             await send_form(
-                interaction, remix_form(parent.id, parent.prompt, parent.negative_prompt, parent.seed)
+                interaction,
+                remix_form(
+                    parent.id, parent.prompt, parent.negative_prompt, parent.seed, bool(parent.options.shots)
+                ),
             )
 
     async def remixed(self, interaction: discord.Interaction, job_id: int, values: dict[str, str]) -> None:
@@ -137,17 +174,22 @@ class VideoCommand(commands.Cog):
         if parent is None:
             return
         options = parent.options
+        prompt, negative = values.get("prompt", ""), values.get("negative") or None
         try:
-            request = validate_request(
-                values.get("prompt", ""),
-                values.get("negative") or None,
-                parse_seed(values.get("seed", "")),
-                options.aspect,
-                options.duration,
-                options.format,
-                options.sound,
-                options.fps,
-            )
+            seed = parse_seed(values.get("seed", ""))
+            if options.shots:  # a story's prompt lists its shots, separated by |
+                request = validate_story(prompt, negative, seed, options.aspect)
+            else:
+                request = validate_request(
+                    prompt,
+                    negative,
+                    seed,
+                    options.aspect,
+                    options.duration,
+                    options.format,
+                    options.sound,
+                    options.fps,
+                )
         except InvalidRequestError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
@@ -192,6 +234,7 @@ class VideoCommand(commands.Cog):
         await interaction.response.defer(thinking=True)
         await self._queue(interaction, new, image)
 
+    @story.autocomplete("model")
     @video.autocomplete("model")
     async def model_choices(
         self, interaction: discord.Interaction, typed: str
@@ -243,7 +286,12 @@ class VideoCommand(commands.Cog):
             )
             return
         if isinstance(submitted, Refusal):
-            await _refuse_privately(interaction, describe(submitted))
+            story = (
+                f" A story counts as one clip per shot: this one as {new.options.cost}."
+                if new.options.shots
+                else ""
+            )
+            await _refuse_privately(interaction, describe(submitted) + story)
             return
         await self._show_queued(interaction, submitted)
 

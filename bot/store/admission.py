@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.job_options import JobOptions
 from bot.limits import WINDOWS, LimitName, LimitPolicy, Refusal, Usage, first_exceeded
 from bot.store import limit_overrides, moderation
 from bot.store.schema import PENDING_STATES, Job, JobState
@@ -30,6 +31,8 @@ class Applicant(Protocol):
     def prompt(self) -> str: ...
     @property
     def negative_prompt(self) -> str | None: ...
+    @property
+    def options(self) -> JobOptions: ...
 
 
 async def refusal(
@@ -46,7 +49,7 @@ async def refusal(
         return barred
     limits = await limit_overrides.limits(session, new.guild_id, new.user_id, role_ids, policy)
     usage = await _usage(session, new.guild_id, new.user_id, now)
-    exceeded = first_exceeded(limits, usage)
+    exceeded = first_exceeded(limits, usage, new.options.cost)
     if exceeded is None:
         return None
     allowed = limits.of(exceeded)
@@ -71,7 +74,7 @@ def _counted_by(limit: LimitName, guild_id: int, user_id: int, now: datetime) ->
 async def _usage(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> Usage:
     async def count(limit: LimitName) -> int:
         where = _counted_by(limit, guild_id, user_id, now)
-        return int(await session.scalar(select(func.count()).select_from(Job).where(*where)) or 0)
+        return int(await session.scalar(select(func.sum(Job.cost)).where(*where)) or 0)
 
     return Usage(
         pending=await count(LimitName.MAX_PENDING),
@@ -89,15 +92,19 @@ async def _frees_at(
     usage: Usage,
     now: datetime,
 ) -> datetime | None:
-    """When one more job fits under ``limit``: once enough of the counted ones have left its window."""
+    """When the new job fits under ``limit``: once enough of the counted ones have left its window. None
+    for ``max_pending`` (it frees when a job finishes) and for a job costing more than the limit."""
     window = WINDOWS.get(limit)
     if window is None:
         return None  # max_pending frees when one of the member's jobs finishes
-    oldest_to_leave = await session.scalar(
-        select(Job.created_at)
+    to_free = usage.of(limit) + new.options.cost - allowed
+    counted = await session.execute(
+        select(Job.created_at, Job.cost)
         .where(*_counted_by(limit, new.guild_id, new.user_id, now))
         .order_by(Job.created_at)
-        .offset(usage.of(limit) - allowed)
-        .limit(1)
     )
-    return oldest_to_leave + window if oldest_to_leave else None
+    for created_at, cost in counted:
+        to_free -= cost
+        if to_free <= 0:
+            return created_at + window
+    return None

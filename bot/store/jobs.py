@@ -184,6 +184,7 @@ class JobStore(StoreBase):
                     attempts=0,
                     created_at=now,
                     with_image=new.image_png is not None,
+                    cost=new.options.cost,
                 )
                 session.add(row)
                 await session.flush()

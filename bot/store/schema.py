@@ -104,6 +104,8 @@ class Job(Base):
     parent_job_id: Mapped[int | None] = mapped_column(BigInteger)
     # Where the clip was posted: the job's channel, or the member's DMs when the channel was closed to it.
     result_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    # How many clips the job counts as against its member's limits: a story's shots each count.
+    cost: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     __table_args__ = (
         CheckConstraint(

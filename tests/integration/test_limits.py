@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, update
 
+from bot.job_options import JobOptions
 from bot.limits import LimitLayer, LimitName, Limits, Refusal, Scope
 from bot.store.base import utcnow
 from bot.store.engine import create_engine
-from bot.store.jobs import CancelOutcome, JobStore, Submitted
+from bot.store.jobs import CancelOutcome, JobStore, NewJob, Submitted
 from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.schema import FairGuild, FairMember, Job, JobState, LimitOverride
@@ -55,6 +57,36 @@ async def test_hourly_refusal_says_when_the_window_frees_up(store: JobStore) -> 
             update(Job).where(Job.id == ids[0]).values(created_at=utcnow() - timedelta(hours=2))
         )
     assert isinstance(await store.submit(new_job(user_id=5), limits), Submitted)
+
+
+def story(user_id: int, shots: int) -> NewJob:
+    prompts = tuple(f"shot {n}" for n in range(shots))
+    return replace(new_job(user_id=user_id), options=JobOptions(shots=prompts))
+
+
+async def test_a_story_counts_as_one_clip_per_shot(store: JobStore) -> None:
+    limits = Limits(max_pending=4, per_hour=5, per_day=0, guild_per_day=0)
+    three = await store.submit(story(8, 3), limits)
+    assert isinstance(three, Submitted) and three.queue_length == 1  # one job in the queue
+    # 3 pending + 2 would pass max_pending 4: refused, and a plain clip still fits.
+    refused = await store.submit(story(8, 2), limits)
+    assert isinstance(refused, Refusal) and refused.limit == "max_pending"
+    assert isinstance(await store.submit(new_job(user_id=8), limits), Submitted)
+    # Now 4 this hour against 5: a story of two waits until the three-shot story leaves the window.
+    await store.cancel(three.job.id, 10, 8)
+    oldest = utcnow() - timedelta(minutes=30)
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(Job).where(Job.id == three.job.id).values(created_at=oldest, started_at=oldest)
+        )
+    hourly = await store.submit(story(8, 2), limits)
+    assert isinstance(hourly, Refusal) and hourly.limit == "per_hour" and hourly.frees_at is not None
+    assert abs((hourly.frees_at - (oldest + timedelta(hours=1))).total_seconds()) < 1
+    # A story longer than max_pending fits when nothing else is pending; one longer than the hourly limit
+    # never fits, and no time is promised.
+    assert isinstance(await store.submit(story(9, 4), limits), Submitted)
+    never = await store.submit(story(10, 6), limits)
+    assert isinstance(never, Refusal) and never.limit == "per_hour" and never.frees_at is None
 
 
 async def test_jobs_cancelled_before_running_do_not_use_up_the_window(store: JobStore) -> None:

@@ -91,7 +91,7 @@ class RecordingDelivery:
     async def started(self, job: JobRecord) -> None:
         self.calls.append(Call("started", job.id, job.attempts))
 
-    async def progress(self, job: JobRecord, step: int, steps: int) -> None:
+    async def progress(self, job: JobRecord, step: int, steps: int, shot: int = 0) -> None:
         self.calls.append(Call("progress", job.id, (step, steps)))
 
     async def requeued(self, job: JobRecord, reason: str) -> None:

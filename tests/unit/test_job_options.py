@@ -22,6 +22,7 @@ options = st.builds(
     image=st.booleans(),
     sound=st.none() | st.booleans(),
     fps=st.none() | st.sampled_from(FRAME_RATES),
+    shots=st.just(()) | st.lists(st.text(min_size=1).filter(str.strip), min_size=2, max_size=6).map(tuple),
 )
 
 
@@ -44,6 +45,8 @@ def test_rows_written_before_options_were_typed_read_back_as_they_were_meant() -
 def test_only_what_differs_from_the_defaults_is_stored() -> None:
     assert JobOptions().to_json() == {}
     assert JobOptions(sound=False, image=True).to_json() == {"sound": False, "image": True}
+    assert JobOptions(shots=("a", "b")).to_json() == {"shots": ["a", "b"]}
+    assert JobOptions(shots=("a", "b", "c")).cost == 3 and JobOptions().cost == 1
 
 
 @pytest.mark.parametrize(
@@ -60,6 +63,10 @@ def test_only_what_differs_from_the_defaults_is_stored() -> None:
         ({"fps": 24.0}, "fps"),
         ({"image": "yes"}, "image"),
         ({"sound": 1}, "sound"),
+        ({"shots": "a | b"}, "shots"),
+        ({"shots": ["a"]}, "shots"),
+        ({"shots": ["a", 2]}, "shots"),
+        ({"shots": ["a", " "]}, "shots"),
         ("gif", "object"),
         (["aspect"], "object"),
     ],

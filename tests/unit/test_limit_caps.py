@@ -1,4 +1,4 @@
-from dataclasses import astuple, fields
+from dataclasses import astuple, fields, replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -54,3 +54,13 @@ def test_the_first_limit_exceeded_is_the_most_specific_one_used_up(values: Limit
     used_up = [name for name in LimitName if 0 < values.of(name) <= usage.of(name)]
     assert first_exceeded(values, usage) == (used_up[0] if used_up else None)
     assert [usage.of(name) for name in LimitName] == list(astuple(usage))
+
+
+def test_a_story_counts_its_shots_and_fits_max_pending_only_when_nothing_else_waits() -> None:
+    limits = Limits(max_pending=2, per_hour=10, per_day=0, guild_per_day=0)
+    idle = Usage(pending=0, last_hour=0, last_day=0, guild_last_day=0)
+    busy = Usage(pending=1, last_hour=8, last_day=8, guild_last_day=8)
+    assert first_exceeded(limits, idle, cost=6) is None
+    assert first_exceeded(limits, busy, cost=1) is None
+    assert first_exceeded(limits, busy, cost=2) is LimitName.MAX_PENDING
+    assert first_exceeded(replace(limits, max_pending=0), busy, cost=3) is LimitName.PER_HOUR

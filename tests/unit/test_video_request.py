@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request
+from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request, validate_story
 
 
 @given(
@@ -76,3 +76,21 @@ def test_gifs_are_for_short_clips() -> None:
         validate_request("a cat", format="gif", duration=10.0)
     with pytest.raises(InvalidRequestError, match="format"):
         validate_request("a cat", format="webm")
+
+
+def test_a_story_is_split_on_bars_and_new_lines_and_cleaned() -> None:
+    request = validate_story("a cat finds spaghetti |  the cat **eats** it\nthe cat\u200b naps | ", seed=5)
+    assert request.options.shots == ("a cat finds spaghetti", "the cat **eats** it", "the cat naps")
+    assert request.prompt == "a cat finds spaghetti | the cat **eats** it | the cat naps"
+    assert request.seed == 5 and request.options.cost == 3
+
+
+@pytest.mark.parametrize("typed", ["just one shot", "a|b|c|d|e|f|g", " | | "])
+def test_a_story_needs_two_to_six_shots(typed: str) -> None:
+    with pytest.raises(InvalidRequestError, match="2 to 6 shots"):
+        validate_story(typed)
+
+
+def test_each_shot_is_held_to_the_prompt_length() -> None:
+    with pytest.raises(InvalidRequestError, match="Shot 2 is"):
+        validate_story("a cat | " + "x" * (MAX_PROMPT + 1))
