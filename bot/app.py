@@ -154,7 +154,11 @@ class App:
             raise ConfigError(f"worker.name: {exc}") from None
 
     def _worker(
-        self, generators: list[VideoGenerator], client: discord.Client, identity: WorkerIdentity
+        self,
+        generators: list[VideoGenerator],
+        client: discord.Client,
+        identity: WorkerIdentity,
+        catalog: ModelCatalog,
     ) -> Worker:
         w = self.settings.worker
         retention = self.settings.retention
@@ -168,6 +172,7 @@ class App:
             clip_dir=Path(w.clip_dir),
             warmup=w.warmup,
             smooth_fps=self.settings.generation.smooth_fps,
+            max_extend_seconds=self.settings.generation.max_extend_seconds,
             credentials=self.signing_credentials(),
         )
         return Worker(
@@ -176,7 +181,8 @@ class App:
             self.registry,
             self.timings,
             generators,
-            DiscordDelivery(client),
+            # Clips can be extended where a model that starts from an image is enabled.
+            DiscordDelivery(client, extendable=catalog.image_default is not None),
             options,
         )
 
@@ -235,7 +241,15 @@ class App:
         cards = QueueCards(
             self.store, QueueEstimator(self.store, self.timings, self.registry, catalog.presets)
         )
-        video = VideoCommand(self.store, self.server_settings, catalog, policy, cards, wake_worker)
+        video = VideoCommand(
+            self.store,
+            self.server_settings,
+            catalog,
+            policy,
+            cards,
+            wake_worker,
+            self.settings.generation.max_extend_seconds,
+        )
         job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
             [
@@ -259,7 +273,7 @@ class App:
             own = identity.name if identity is not None else None
             await self._when_reachable(lambda: self._settle_jobs_of_changed_models(catalog.presets, own))
             if identity is not None:
-                worker = self._worker(self._served(generators), client, identity)
+                worker = self._worker(self._served(generators), client, identity, catalog)
             async with client:
                 await client.login(token)
                 tasks = [
@@ -303,10 +317,10 @@ class App:
             intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
         )
         generators = self._generators()
-        self._catalog(generators)  # the same names as the bot's, refused the same way when ambiguous
+        catalog = self._catalog(generators)  # the same names as the bot's, refused the same way
         identity = self._identity()
         try:
-            worker = self._worker(self._served(generators), client, identity)
+            worker = self._worker(self._served(generators), client, identity, catalog)
             async with client:
                 await client.login(token)
                 await self._run_until_stopped(self._start_worker(worker), worker, client)

@@ -69,6 +69,8 @@ class GenerationSettings(_Section):
     compile: bool = False
     # Clips from models below this frame rate are interpolated up to it (0: as the model makes them).
     smooth_fps: int = Field(default=24, ge=0, le=60)
+    # Extend stops making a clip longer once it reaches this many seconds.
+    max_extend_seconds: float = Field(default=20.0, ge=2, le=120)
 
     @field_validator("attention_backend")
     @classmethod

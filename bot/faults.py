@@ -20,6 +20,10 @@ class ModelFailedError(Exception):
     """The video model itself raised while rendering (the cause is attached)."""
 
 
+class ClipUnavailableError(Exception):
+    """The clip to extend could not be read back from Discord this time; it may well work later."""
+
+
 class UnreadableJobError(Exception):
     """The job's stored settings cannot be read (written by another version, or by hand)."""
 
@@ -33,6 +37,7 @@ class FaultKind(enum.StrEnum):
     TOO_LARGE = "too_large"  # the clip cannot fit the upload limit
     SIGNING = "signing"  # Content Credentials could not be added
     UNREADABLE = "unreadable"  # the job as stored cannot be read by this version of the bot
+    DISCORD = "discord"  # Discord did not answer when the clip to extend was read back
     INTERNAL = "internal"  # anything else: encoding, the stored image, the bot's own code
 
 
@@ -44,7 +49,7 @@ class Fault:
     @property
     def transient(self) -> bool:
         """Whether the same job may well succeed if tried again a little later."""
-        return self.kind in (FaultKind.STORE, FaultKind.DISK)
+        return self.kind in (FaultKind.STORE, FaultKind.DISK, FaultKind.DISCORD)
 
     def reason(self, job_id: int) -> str:
         """What the member is told, after "your clip failed: "."""
@@ -59,6 +64,7 @@ class Fault:
             FaultKind.UNREADABLE: "this version of the bot cannot read the job's settings; please make it "
             f"again with /video (logged as job #{job_id})",
             FaultKind.SIGNING: f"the clip could not be signed as AI-generated (logged as job #{job_id})",
+            FaultKind.DISCORD: "Discord did not hand back the clip to extend; please try again later",
             FaultKind.INTERNAL: f"something went wrong while finishing the clip (logged as job #{job_id})",
         }[self.kind]
 
@@ -67,6 +73,7 @@ class Fault:
         return {
             FaultKind.STORE: "the bot lost its connection to its database",
             FaultKind.DISK: "the bot's disk is full",
+            FaultKind.DISCORD: "Discord did not hand back the clip to extend",
         }.get(self.kind, "something went wrong")
 
 
@@ -84,6 +91,8 @@ def classify(exc: BaseException) -> Fault:
         return Fault(FaultKind.INPUT, str(exc))
     if isinstance(exc, UnreadableJobError):
         return Fault(FaultKind.UNREADABLE)
+    if isinstance(exc, ClipUnavailableError):
+        return Fault(FaultKind.DISCORD)
     if isinstance(exc, ClipTooLargeError):
         return Fault(FaultKind.TOO_LARGE)
     if isinstance(exc, ProvenanceError):

@@ -34,6 +34,7 @@ class JobOptions:
     sound: bool | None = None  # None: the model's sound, if it makes any
     fps: int | None = None  # None: the owner's smooth_fps; 0: the model's own rate
     shots: tuple[str, ...] = ()  # a /story's prompts, one clip each, joined; empty: one clip
+    extends: int | None = None  # the job whose posted clip this one continues from its last frame
 
     @property
     def cost(self) -> int:
@@ -76,6 +77,7 @@ class JobOptions:
             sound=_typed(values, "sound", bool),
             fps=_typed(values, "fps", int),
             shots=tuple(shots),
+            extends=_typed(values, "extends", int),
         )
 
 
@@ -107,3 +109,5 @@ def _check(options: JobOptions) -> None:
         raise InvalidOptionsError(f"a story has {MIN_SHOTS} to {MAX_SHOTS} shots, not {len(options.shots)}")
     if any(not shot.strip() for shot in options.shots):
         raise InvalidOptionsError("a story's shots must not be empty")
+    if options.extends is not None and (options.extends < 1 or options.shots or options.gif):
+        raise InvalidOptionsError("extends must name a job, and an extension is one mp4 shot")

@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 from PIL import Image
 
 from bot.faults import (
+    ClipUnavailableError,
     Fault,
     FaultKind,
     ModelFailedError,
@@ -41,6 +42,7 @@ from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker_identity import held_workspaces
 from generation.clip_shape import shape_clip
+from generation.decode import DecodedClip, UnreadableClipError, decode_clip
 from generation.encode import EncodedClip
 from generation.generator import (
     RenderCancelledError,
@@ -51,7 +53,7 @@ from generation.generator import (
 )
 from generation.output import ClipFile, write_clip
 from generation.provenance import ClipFacts, SigningCredentials
-from generation.story import join_shots
+from generation.story import continue_clip, join_shots
 from generation.watermark import add_watermark
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class Posted:
     message_id: int
     jump_url: str
     via: str = "channel"
+    seconds: float | None = None  # the clip's length; unknown for a post found after a crash
 
 
 class DeliveryError(Exception):
@@ -122,6 +125,10 @@ class Delivery(Protocol):
 
     async def delivered(self, job: JobRecord, posted: Posted) -> None:
         """Show the status message's final state: done, with a link."""
+
+    async def clip_of(self, job: JobRecord) -> bytes:
+        """The file of the clip posted for ``job``, read back from Discord (to extend it). Raises
+        DeliveryError when it is gone, DeliveryUnavailableError when Discord did not answer."""
         ...
 
     async def retract(self, job: JobRecord, posted: Posted) -> None:
@@ -154,6 +161,7 @@ class WorkerOptions:
     warmup: bool = True
     # Clips below this frame rate are interpolated up to it unless the member asked otherwise (0: never).
     smooth_fps: int = 24
+    max_extend_seconds: float = 20.0  # Extend stops a clip growing past this
     retention: Retention = Retention()
     # This worker's own scratch directory under clip_dir (its identity's name, made file-safe).
     workspace: str = ""
@@ -461,7 +469,9 @@ class Worker:
 
     async def _record_post(self, job: JobRecord, posted: Posted) -> None:
         if await self._persist(
-            lambda: self._store.mark_delivered(job.id, self.name, posted.message_id, posted.channel_id),
+            lambda: self._store.mark_delivered(
+                job.id, self.name, posted.message_id, posted.channel_id, posted.seconds
+            ),
             "record the post",
         ):
             log.info("job %d delivered as message %d", job.id, posted.message_id)
@@ -524,7 +534,11 @@ class Worker:
         if job.options_error is not None:
             raise UnreadableJobError(job.options_error)
         image = None
-        if job.options.image:
+        before: DecodedClip | None = None
+        if job.options.extends is not None:
+            before = await self._clip_to_extend(job, job.options.extends)
+            image = Image.fromarray(before.frames[-1])
+        elif job.options.image:
             png = await self._persist(lambda: self._store.image(job.id), "read the job's image")
             if png is None:
                 raise RenderInputError("its image is missing")
@@ -535,6 +549,9 @@ class Worker:
         shape = shape_clip(
             generator.preset, options.aspect, options.duration, options.gif, options.fps, smooth_fps
         )
+        if before is not None:  # the continuation has the clip's size and rate
+            height, width = before.frames.shape[1:3]
+            shape = replace(shape, width=width, height=height, fps=before.fps)
         request = RenderRequest(
             prompt=job.prompt,
             seed=job.seed,
@@ -560,6 +577,10 @@ class Worker:
             raise
         except Exception as exc:
             raise ModelFailedError(first_line(exc)) from exc
+        if before is not None:
+            clip = await asyncio.to_thread(
+                continue_clip, before.frames, before.fps, before.audio, clip, self._options.max_extend_seconds
+            )
         frames = clip.frames
         if await self._persist(lambda: self._settings.watermark(job.guild_id), "read the server's settings"):
             frames = await asyncio.to_thread(add_watermark, frames)
@@ -571,6 +592,26 @@ class Worker:
             write_clip, out, path.with_suffix(f".{out.format}"), job.max_bytes, self._options.credentials
         )
         return encoded, clip.model
+
+    async def _clip_to_extend(self, job: JobRecord, parent_id: int) -> DecodedClip:
+        """The posted clip that ``job`` continues, read back from Discord and decoded."""
+        parent = await self._persist(lambda: self._store.get(parent_id), "read the clip to extend")
+        if parent is None or parent.result_message_id is None:
+            raise RenderInputError("the clip to extend is no longer known to the bot")
+        try:
+            data = await self._delivery.clip_of(parent)
+        except DeliveryError as exc:
+            raise RenderInputError(f"the clip to extend is no longer on Discord ({exc})") from exc
+        except DeliveryUnavailableError as exc:
+            raise ClipUnavailableError(str(exc)) from exc
+        path = self._workdir / f"job-{job.id}-extends-{parent_id}.mp4"
+        try:
+            path.write_bytes(data)
+            return await asyncio.to_thread(decode_clip, path)
+        except UnreadableClipError as exc:
+            raise RenderInputError(f"the clip to extend cannot be read ({exc})") from exc
+        finally:
+            path.unlink(missing_ok=True)
 
     async def _render_story(
         self,

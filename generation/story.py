@@ -1,4 +1,4 @@
-"""Joining a story's shots into one clip, each cross-faded into the next."""
+"""Joining clips: a story's shots, each cross-faded into the next; a clip and its continuation (Extend)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from PIL import Image
 
 from generation.audio import AudioTrack
 from generation.generator import RenderedClip
@@ -61,3 +62,51 @@ def _join_audio(tracks: Sequence[AudioTrack], seconds: float) -> AudioTrack | No
         blended = samples[:, -overlap:] * (1 - fade) + track.samples[:, :overlap] * fade
         samples = np.concatenate([samples[:, :-overlap], blended, track.samples[:, overlap:]], axis=1)
     return AudioTrack(np.ascontiguousarray(samples, dtype=np.float32), rate)
+
+
+def continue_clip(
+    frames: np.ndarray, fps: int, audio: AudioTrack | None, segment: RenderedClip, max_seconds: float
+) -> RenderedClip:
+    """A posted clip (``frames`` at ``fps``, with its ``audio``) followed by ``segment``, which was made
+    from its last frame: that frame is not shown twice. The segment is brought to the clip's size and
+    rate, and the whole cut at ``max_seconds``. The sound is the clip's, then the segment's (or silence)."""
+    height, width = frames.shape[1:3]
+    after = _resized(segment.frames, width, height)
+    after = _retimed(after, segment.fps, fps)[1:]
+    joined = np.concatenate([frames, after])[: max(int(max_seconds * fps), len(frames))]
+    seconds = len(joined) / fps
+    sound = None
+    if audio is not None:
+        tail = segment.audio
+        if tail is None or tail.sample_rate != audio.sample_rate or tail.channels != audio.channels:
+            sound = audio.fitted(seconds)  # the clip's sound, then silence
+        else:
+            clip_part = audio.fitted(len(frames) / fps).samples
+            sound = AudioTrack(np.concatenate([clip_part, tail.samples], axis=1), audio.sample_rate).fitted(
+                seconds
+            )
+    elif segment.audio is not None:
+        silent = np.zeros(
+            (segment.audio.channels, round(len(frames) / fps * segment.audio.sample_rate)), np.float32
+        )
+        whole = np.concatenate([silent, segment.audio.samples], axis=1)
+        sound = AudioTrack(whole, segment.audio.sample_rate).fitted(seconds)
+    return replace(segment, frames=joined, fps=fps, audio=sound, native_fps=fps)
+
+
+def _resized(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    if frames.shape[1:3] == (height, width):
+        return frames
+    return np.stack(
+        [np.asarray(Image.fromarray(f).resize((width, height), Image.Resampling.LANCZOS)) for f in frames]
+    )
+
+
+def _retimed(frames: np.ndarray, source_fps: int, fps: int) -> np.ndarray:
+    """The same span at another rate, by taking the nearest frame at each new instant."""
+    if source_fps == fps:
+        return frames
+    count = max(round(len(frames) * fps / source_fps), 1)
+    picks = np.minimum(np.round(np.arange(count) * source_fps / fps).astype(int), len(frames) - 1)
+    retimed: np.ndarray = frames[picks]
+    return retimed

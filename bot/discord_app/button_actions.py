@@ -34,9 +34,15 @@ class JobButtonActions:
     async def remix(self, interaction: discord.Interaction, job_id: int) -> None:
         await self._video.remix(interaction, job_id)
 
+    async def extend(self, interaction: discord.Interaction, job_id: int) -> None:
+        await self._video.extend(interaction, job_id)
+
     async def answered(self, interaction: discord.Interaction, answer: FormAnswer) -> None:
         """A form the buttons opened came back filled in."""
-        await self._video.remixed(interaction, answer.job_id, answer.values)
+        if answer.form == "extend":
+            await self._video.extended(interaction, answer.job_id, answer.values)
+        else:
+            await self._video.remixed(interaction, answer.job_id, answer.values)
 
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None:
         """The requester or a moderator removes the clip's message; anyone else is told it is not theirs."""

@@ -50,9 +50,12 @@ def clip_title(job_id: int) -> str:
 
 
 class DiscordDelivery:
-    def __init__(self, client: discord.Client, retry_base_delay: float = 2.0) -> None:
+    def __init__(
+        self, client: discord.Client, retry_base_delay: float = 2.0, extendable: bool = False
+    ) -> None:
         self._client = client
         self._retry_base_delay = retry_base_delay
+        self._extendable = extendable  # clips get an Extend button (a model that takes images is enabled)
 
     # -- status message -------------------------------------------------------------------------------
     async def started(self, job: JobRecord) -> None:
@@ -89,11 +92,11 @@ class DiscordDelivery:
                 "content": f"<@{job.user_id}> your clip is ready.",
                 "embed": embed,
                 "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
-                "view": clip_view(job.id),
+                "view": clip_view(job.id, self._extendable),
             }
 
         message, via = await self._post(job, build, private=False)
-        return Posted(message.channel.id, message.id, message.jump_url, via)
+        return Posted(message.channel.id, message.id, message.jump_url, via, clip.num_frames / clip.fps)
 
     async def find_posted(self, job: JobRecord) -> Posted | None:
         """Look for this job's clip, posted by an attempt that crashed before recording it: in the channel
@@ -130,6 +133,21 @@ class DiscordDelivery:
                 kind = "followup" if via == "channel" and message.webhook_id else via
                 return Posted(message.channel.id, message.id, message.jump_url, kind)
         return None
+
+    async def clip_of(self, job: JobRecord) -> bytes:
+        if job.result_message_id is None:
+            raise DeliveryError("it was never posted")
+        channel = self._client.get_partial_messageable(job.result_channel_id or job.channel_id)
+        try:
+            message = await channel.fetch_message(job.result_message_id)
+            clip = next((a for a in message.attachments if a.filename.endswith(".mp4")), None)
+            if clip is None:
+                raise DeliveryError("its message holds no mp4")
+            return await clip.read()
+        except (discord.NotFound, discord.Forbidden) as exc:
+            raise DeliveryError("its message was deleted, or the bot can no longer read it") from exc
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryUnavailableError(first_line(exc)) from exc
 
     async def retract(self, job: JobRecord, posted: Posted) -> None:
         """Delete a posted clip: a follow-up through the interaction (the bot may have lost the channel),

@@ -1,4 +1,5 @@
-"""The buttons on a job's messages: Cancel on its status message; Re-roll, Remix and Delete on its clip.
+"""The buttons on a job's messages: Cancel on its status message; Re-roll, Remix, Extend and Delete on
+its clip.
 
 A button's action and job id live in its custom id, so buttons keep working after a restart. What they do
 is the client's ``job_buttons`` (see ``button_actions.py``), found when they are pressed.
@@ -14,11 +15,12 @@ import discord
 from bot.discord_app.error_reply import errors_answered
 from bot.discord_app.job_modals import FormAnswer
 
-Action = Literal["cancel", "reroll", "remix", "delete"]
+Action = Literal["cancel", "reroll", "remix", "extend", "delete"]
 _LOOKS: dict[Action, tuple[str, str | None]] = {
     "cancel": ("Cancel", None),
     "reroll": ("Re-roll", "🎲"),
     "remix": ("Remix", "✏️"),
+    "extend": ("Extend", "⏩"),
     "delete": ("Delete", "🗑️"),
 }
 
@@ -27,13 +29,14 @@ class ButtonActions(Protocol):
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def reroll(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def remix(self, interaction: discord.Interaction, job_id: int) -> None: ...
+    async def extend(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def delete(self, interaction: discord.Interaction, job_id: int) -> None: ...
     async def answered(self, interaction: discord.Interaction, answer: FormAnswer) -> None: ...
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"videobot:(?P<action>cancel|reroll|remix|delete):(?P<job_id>[0-9]+)",
+    template=r"videobot:(?P<action>cancel|reroll|remix|extend|delete):(?P<job_id>[0-9]+)",
 ):
     def __init__(self, action: Action, job_id: int) -> None:
         label, emoji = _LOOKS[action]
@@ -75,6 +78,8 @@ def cancel_view(job_id: int) -> discord.ui.View:
     return _view(job_id, "cancel")
 
 
-def clip_view(job_id: int) -> discord.ui.View:
-    """For a posted clip."""
+def clip_view(job_id: int, extendable: bool = False) -> discord.ui.View:
+    """For a posted clip; Extend only where a model that starts from an image can continue it."""
+    if extendable:
+        return _view(job_id, "reroll", "remix", "extend", "delete")
     return _view(job_id, "reroll", "remix", "delete")

@@ -1,4 +1,4 @@
-"""The forms a clip's buttons open (Remix), and how their answers are read back.
+"""The forms a clip's buttons open (Remix, Extend), and how their answers are read back.
 
 A form's answer comes back as its own interaction, possibly after the bot restarted, when discord.py no
 longer knows the form. So the client routes every answer by the form's custom id (``videobot:<form>:<job>``)
@@ -15,8 +15,8 @@ import discord
 
 from bot.video_request import MAX_PROMPT, MAX_SEED, MAX_STORY
 
-Form = Literal["remix"]
-_FORM_ID = re.compile(r"videobot:(?P<form>remix):(?P<job_id>[0-9]+)")
+Form = Literal["remix", "extend"]
+_FORM_ID = re.compile(r"videobot:(?P<form>remix|extend):(?P<job_id>[0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,22 @@ def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story:
             default=str(seed),
             required=False,
             max_length=len(str(MAX_SEED)),
+        )
+    )
+    return form
+
+
+def extend_form(job_id: int, prompt: str) -> discord.ui.Modal:
+    """The Extend form: what happens next, if not more of the same."""
+    form = discord.ui.Modal(title="Extend this clip", custom_id=f"videobot:extend:{job_id}", timeout=None)
+    form.add_item(
+        discord.ui.TextInput(
+            label="What happens next (empty: more of the same)",
+            custom_id="prompt",
+            style=discord.TextStyle.paragraph,
+            placeholder=prompt[:100],
+            required=False,
+            max_length=MAX_PROMPT,
         )
     )
     return form

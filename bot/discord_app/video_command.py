@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.discord_app.checks import server_id
 from bot.discord_app.job_buttons import cancel_view
-from bot.discord_app.job_modals import remix_form, send_form
+from bot.discord_app.job_modals import extend_form, remix_form, send_form
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
@@ -26,6 +26,7 @@ from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
 from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
+from bot.store.schema import JobState
 from bot.store.server_settings import ServerSettings, ServerSettingsStore
 from bot.video_request import (
     MAX_PROMPT,
@@ -40,6 +41,8 @@ from bot.video_request import (
 )
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
 
+# An extension adds at least this many seconds: a clip closer than that to the maximum is not extended.
+MIN_EXTENSION = 0.5
 # Stored first frames are scaled to fit this; every preset's frames are smaller.
 MAX_STORED_SIDE = 1536
 
@@ -57,12 +60,14 @@ class VideoCommand(commands.Cog):
         limits: LimitPolicy,
         cards: QueueCards,
         on_submitted: Callable[[], None],
+        max_extend_seconds: float = 20.0,
     ) -> None:
         self._store = store
         self._settings = settings
         self._catalog = catalog
         self._limits = limits
         self._cards = cards
+        self._max_extend = max_extend_seconds
         self._on_submitted = on_submitted
         # Images are decoded one at a time on one thread: bounded memory, and one allocator arena.
         self._decoding = asyncio.Semaphore(1)
@@ -195,10 +200,47 @@ class VideoCommand(commands.Cog):
             return
         await self._start(interaction, request, parent.model, None, parent.id)
 
-    async def _parent(self, interaction: discord.Interaction, job_id: int, done: str) -> JobRecord | None:
-        """Job ``job_id``, when a new clip can be made from it here; else None, the member told why."""
+    async def extend(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Extend button: a form for what happens next, if the clip can grow."""
+        parent = await self._parent(interaction, job_id, "extended", extending=self._max_extend)
+        if parent is not None:
+            await send_form(interaction, extend_form(parent.id, _last_prompt(parent)))
+
+    async def extended(self, interaction: discord.Interaction, job_id: int, values: dict[str, str]) -> None:
+        """The Extend form's answer: a new job continuing the clip from its last frame with the image model
+        (the same prompt unless a new one was typed), for as long as the clip may still grow."""
+        parent = await self._parent(interaction, job_id, "extended", extending=self._max_extend)
+        model = self._catalog.image_default
+        if parent is None or model is None:
+            return
+        defaults = self._catalog.presets[model].defaults
+        room = self._max_extend - (parent.clip_seconds or 0.0)
+        duration = max(room, MIN_DURATION) if room < defaults.num_frames / defaults.fps else None
+        options = parent.options
+        try:
+            request = validate_request(
+                values.get("prompt") or _last_prompt(parent),
+                parent.negative_prompt,
+                parent.seed,
+                duration=duration,
+                sound=options.sound,
+                fps=options.fps,
+            )
+        except InvalidRequestError as exc:
+            await interaction.response.send_message(str(exc), ephemeral=True)
+            return
+        request = replace(request, options=replace(request.options, extends=parent.id))
+        await self._start(interaction, request, model, None, parent.id, from_frame=True)
+
+    async def _parent(
+        self, interaction: discord.Interaction, job_id: int, done: str, extending: float | None = None
+    ) -> JobRecord | None:
+        """Job ``job_id``, when a new clip can be made from it here (``extending``: continued, up to that
+        many seconds); else None, the member told why."""
         parent = await self._store.get(job_id)
-        problem = _parent_problem(interaction, parent, done)
+        problem = _parent_problem(interaction, parent, done, extending)
+        if problem is None and parent is not None and extending is not None:
+            problem = _cannot_extend(parent, self._catalog.image_default, extending)
         if problem is not None or parent is None:
             await interaction.response.send_message(problem or _gone(done), ephemeral=True)
             return None
@@ -211,8 +253,10 @@ class VideoCommand(commands.Cog):
         model: str | None,
         image: discord.Attachment | None,
         parent_id: int | None = None,
+        from_frame: bool = False,
     ) -> None:
-        """The rest of the cheap checks (the server's channels, the model, the bot's permissions, the
+        """``from_frame``: the clip starts from a frame the worker finds (Extend), as if from an image.
+        The rest of the cheap checks (the server's channels, the model, the bot's permissions, the
         image's size), then the acknowledgement, then admission and queuing."""
         settings = await self._settings.get(server_id(interaction))
         if not _channel_allowed(interaction, settings):
@@ -220,7 +264,7 @@ class VideoCommand(commands.Cog):
             return
         try:
             chosen = self._catalog.choose(
-                model, image is not None, bool(request.options.sound), settings.default_model
+                model, image is not None or from_frame, bool(request.options.sound), settings.default_model
             )
         except ModelChoiceError as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
@@ -332,13 +376,16 @@ def _gone(done: str) -> str:
     return f"This clip's job is no longer known to the bot, so it cannot be {done}; use `/video` instead."
 
 
-def _parent_problem(interaction: discord.Interaction, parent: JobRecord | None, done: str) -> str | None:
-    """Why a new clip cannot be made from ``parent`` here (``done``: "re-rolled", "remixed"…), if not."""
+def _parent_problem(
+    interaction: discord.Interaction, parent: JobRecord | None, done: str, extending: float | None = None
+) -> str | None:
+    """Why a new clip cannot be made from ``parent`` here (``done``: "re-rolled", "remixed"…), if not.
+    An extension continues the posted clip, so a clip that started from an image may be extended."""
     if interaction.guild_id is None:
         return "This button works on clips in a server."
     if parent is None or parent.guild_id != interaction.guild_id:
         return _gone(done)
-    if parent.options.image:
+    if parent.options.image and extending is None:
         return (
             "This clip started from an image, which the bot does not keep: "
             "use `/video` with the image to make another."
@@ -357,6 +404,24 @@ def _channel_allowed(interaction: discord.Interaction, settings: ServerSettings)
 def _elsewhere(settings: ServerSettings) -> str:
     listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
     return f"The moderators of this server keep `/video` to these channels: {listed}. Nothing was queued."
+
+
+def _cannot_extend(parent: JobRecord, image_model: str | None, max_seconds: float) -> str | None:
+    if image_model is None:
+        return "This bot has no model that continues clips any more, so it cannot extend this one."
+    if parent.state is not JobState.DELIVERED or parent.result_message_id is None:
+        return "Only a posted clip can be extended."
+    if parent.options.gif:
+        return "GIFs cannot be extended: make the clip as an mp4 to extend it."
+    if parent.clip_seconds is not None and parent.clip_seconds > max_seconds - MIN_EXTENSION:
+        length = f"{parent.clip_seconds:.0f} s"
+        return f"This clip is {length} long already; clips here are extended up to {max_seconds:g} s."
+    return None
+
+
+def _last_prompt(job: JobRecord) -> str:
+    """What an extension continues with by default: the prompt, or a story's last shot."""
+    return job.options.shots[-1] if job.options.shots else job.prompt
 
 
 async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:

@@ -90,6 +90,7 @@ class JobRecord:
     notice_due_at: datetime | None = None
     parent_job_id: int | None = None
     result_channel_id: int | None = None
+    clip_seconds: float | None = None
     # Why the stored options cannot be read (written by another version, or by hand); the job is then
     # failed when claimed, while it can still be listed, cancelled and told about.
     options_error: str | None = None
@@ -581,7 +582,12 @@ class JobStore(StoreBase):
             return Cancelled(outcome, record)
 
     async def mark_delivered(
-        self, job_id: int, worker_id: str, result_message_id: int, result_channel_id: int | None = None
+        self,
+        job_id: int,
+        worker_id: str,
+        result_message_id: int,
+        result_channel_id: int | None = None,
+        clip_seconds: float | None = None,
     ) -> bool:
         return await self._finish(
             job_id,
@@ -589,6 +595,7 @@ class JobStore(StoreBase):
             JobState.DELIVERED,
             result_message_id=result_message_id,
             result_channel_id=result_channel_id,
+            clip_seconds=clip_seconds,
         )
 
     async def mark_failed(self, job_id: int, worker_id: str, error: str) -> bool:

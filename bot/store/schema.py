@@ -106,6 +106,8 @@ class Job(Base):
     result_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     # How many clips the job counts as against its member's limits: a story's shots each count.
     cost: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # The posted clip's length in seconds (for Extend's maximum); unknown for a post adopted after a crash.
+    clip_seconds: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         CheckConstraint(

@@ -75,6 +75,7 @@ class DiscordStandIn:
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self.nonce_window = nonce_window
         self.uploads: dict[str, bytes] = {}  # attachment id -> what a member uploaded
+        self.posted_files: dict[str, bytes] = {}  # attachment id -> a file the bot posted
         self.attachment_downloads: list[str] = []  # ids of member attachments the bot fetched
         self.dm_channels: dict[int, int] = {}  # user id -> their direct-message channel with the bot
         self.closed_dms: set[int] = set()  # users who accept no direct messages from the bot
@@ -107,6 +108,7 @@ class DiscordStandIn:
             ("POST", "/webhooks/{app}/{token}", "followup"),
             ("POST", "/channels/{channel}/messages", "channel_message"),
             ("GET", "/channels/{channel}/messages", "channel_history"),
+            ("GET", "/channels/{channel}/messages/{message}", "channel_message_get"),
             ("PATCH", "/channels/{channel}/messages/{message}", "channel_message_edit"),
             ("DELETE", "/channels/{channel}/messages/{message}", "channel_message_delete"),
             ("POST", "/users/@me/channels", "create_dm"),
@@ -233,8 +235,11 @@ class DiscordStandIn:
         }
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
-        data = self.uploads.get(request.match_info["id"])
-        self.attachment_downloads.append(request.match_info["id"])
+        attachment_id = request.match_info["id"]
+        if attachment_id in self.posted_files:  # a file the bot posted, read back (Extend)
+            return web.Response(body=self.posted_files[attachment_id], content_type="video/mp4")
+        data = self.uploads.get(attachment_id)
+        self.attachment_downloads.append(attachment_id)
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data, content_type="application/octet-stream")
@@ -450,6 +455,15 @@ class DiscordStandIn:
             }
         )
 
+    async def _r_channel_message_get(self, request: web.Request, rec: Recorded) -> web.Response:
+        unauthorized = self._unauthorized(rec)
+        if unauthorized:
+            return unauthorized
+        message = self.messages.get(int(request.match_info["message"]))
+        if message is None or message["channel_id"] != request.match_info["channel"]:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return _json(message)
+
     async def _r_channel_message_delete(self, request: web.Request, rec: Recorded) -> web.Response:
         unauthorized = self._unauthorized(rec)
         if unauthorized:
@@ -498,7 +512,8 @@ class DiscordStandIn:
             attachment_id = payloads.snowflake()
             meta = listed.get(str(index), {})
             name = meta.get("filename") or filename
-            url = f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{attachment_id}/{name}"
+            self.posted_files[str(attachment_id)] = data
+            url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{name}"
             out.append(
                 {
                     "id": str(attachment_id),

@@ -64,6 +64,7 @@ class RecordingDelivery:
         self.deliver_errors: list[Exception] = []
         self.failed_errors: list[Exception] = []
         self.earlier: dict[int, Posted] = {}
+        self.files: dict[int, bytes] = {}  # message id -> the clip posted in it
         self.before_deliver: Callable[[JobRecord], None] | None = None
         self._message_ids = itertools.count(9_000_001)
 
@@ -120,7 +121,15 @@ class RecordingDelivery:
             if isinstance(error, LostAnswer):
                 self.earlier[job.id] = self._post(job)
             raise error
-        return self._post(job)
+        posted = self._post(job)
+        self.files[posted.message_id] = clip.path.read_bytes()
+        return posted
+
+    async def clip_of(self, job: JobRecord) -> bytes:
+        self.calls.append(Call("clip_of", job.id, job.result_message_id))
+        if job.result_message_id not in self.files:
+            raise DeliveryError("its message was deleted")
+        return self.files[job.result_message_id]
 
     async def delivered(self, job: JobRecord, posted: Posted) -> None:
         self.calls.append(Call("delivered", job.id, posted))
@@ -182,9 +191,10 @@ async def worker_life(
 ) -> AsyncIterator[tuple[Worker, asyncio.Task[None]]]:
     """The worker ``python -m bot`` would run (``App._worker``), with ``delivery`` in place of Discord's,
     running until the block ends (or the test stops it)."""
-    monkeypatch.setattr(bot.app, "DiscordDelivery", lambda client: delivery)
+    monkeypatch.setattr(bot.app, "DiscordDelivery", lambda client, **options: delivery)
     identity = app._identity()
-    worker = app._worker(app._served(app._generators()), None, identity)  # type: ignore[arg-type]
+    generators = app._generators()
+    worker = app._worker(app._served(generators), None, identity, app._catalog(generators))  # type: ignore[arg-type]
     task = asyncio.create_task(worker.run(), name="worker")
     try:
         yield worker, task

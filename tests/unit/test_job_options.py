@@ -24,9 +24,12 @@ options = st.builds(
     fps=st.none() | st.sampled_from(FRAME_RATES),
     shots=st.just(()) | st.lists(st.text(min_size=1).filter(str.strip), min_size=2, max_size=6).map(tuple),
 )
+extensions = st.builds(
+    JobOptions, extends=st.integers(1, 2**40), duration=st.none() | st.floats(MIN_DURATION, MAX_DURATION)
+)
 
 
-@given(options)
+@given(options | extensions)
 def test_options_survive_the_trip_through_the_database(original: JobOptions) -> None:
     stored = json.loads(json.dumps(original.to_json()))
     assert JobOptions.from_json(stored) == original
@@ -67,6 +70,9 @@ def test_only_what_differs_from_the_defaults_is_stored() -> None:
         ({"shots": ["a"]}, "shots"),
         ({"shots": ["a", 2]}, "shots"),
         ({"shots": ["a", " "]}, "shots"),
+        ({"extends": "3"}, "extends"),
+        ({"extends": 0}, "extends"),
+        ({"extends": 3, "format": "gif"}, "extends"),
         ("gif", "object"),
         (["aspect"], "object"),
     ],

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from generation.audio import AudioTrack
 from generation.generator import RenderedClip
-from generation.story import crossfade_frames, join_shots
+from generation.story import continue_clip, crossfade_frames, join_shots
 
 
 def shot(value: int, frames: int = 12, fps: int = 16, audio: AudioTrack | None = None) -> RenderedClip:
@@ -52,3 +52,23 @@ def test_shots_of_different_sizes_are_refused() -> None:
     other = RenderedClip(np.zeros((12, 8, 6, 3), dtype=np.uint8), 16, "m", 1, 4)
     with pytest.raises(ValueError, match="share"):
         join_shots([shot(0), other])
+
+
+def test_an_extension_follows_the_clip_without_repeating_its_last_frame() -> None:
+    clip = np.full((16, 4, 6, 3), 10, dtype=np.uint8)
+    segment = RenderedClip(np.full((9, 8, 12, 3), 200, dtype=np.uint8), 8, "i2v", 1, 4)  # other size, rate
+    joined = continue_clip(clip, 16, None, segment, max_seconds=20)
+    # 9 frames at 8 fps are 18 at 16 fps; the first is the clip's last frame again.
+    assert joined.frames.shape == (16 + 17, 4, 6, 3) and joined.fps == 16 and joined.audio is None
+    assert (joined.frames[:16] == 10).all() and (joined.frames[16:] == 200).all()
+    capped = continue_clip(clip, 16, None, segment, max_seconds=1.5)
+    assert capped.num_frames == 24
+
+
+def test_an_extensions_sound_follows_the_clips_or_is_silence() -> None:
+    clip = np.zeros((16, 4, 6, 3), dtype=np.uint8)
+    loud = AudioTrack(np.full((2, 48_000), 0.5, dtype=np.float32), 48_000)
+    segment = RenderedClip(np.zeros((17, 4, 6, 3), dtype=np.uint8), 16, "i2v", 1, 4)
+    joined = continue_clip(clip, 16, loud, segment, max_seconds=20)
+    assert joined.audio is not None and joined.audio.seconds == joined.num_frames / 16
+    assert joined.audio.samples[0, 0] == 0.5 and joined.audio.samples[0, -1] == 0.0
