@@ -9,6 +9,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.discord_app.autocomplete import model_choices
 from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.error_reply import answer_privately
 from bot.model_catalog import ModelCatalog
@@ -85,9 +86,7 @@ class SettingsGroup(
     async def model_choices(
         self, interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=label, value=name) for label, name in self._catalog.suggestions(typed)
-        ]
+        return model_choices(self._catalog, typed)
 
     def _describe(self, settings: ServerSettings) -> str:
         model = settings.default_model

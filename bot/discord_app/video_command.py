@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.autocomplete import model_choices
 from bot.discord_app.checks import server_id
 from bot.discord_app.job_buttons import cancel_view
 from bot.discord_app.job_modals import extend_form, remix_form, send_form
@@ -283,9 +284,7 @@ class VideoCommand(commands.Cog):
     async def model_choices(
         self, interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=label, value=name) for label, name in self._catalog.suggestions(typed)
-        ]
+        return model_choices(self._catalog, typed)
 
     @staticmethod
     def _new_job(interaction: discord.Interaction, request: VideoRequest, model: str) -> NewJob:

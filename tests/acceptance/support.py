@@ -17,6 +17,7 @@ from bot.store.engine import create_engine
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import FINAL_STATES
 from standins.discord import DiscordStandIn
+from tests.conftest import ffprobe
 
 # The repository (for config.toml and ``python -m bench...``).
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +100,12 @@ def status_text(discord: DiscordStandIn, payload: dict[str, Any]) -> str:
 def has_buttons(discord: DiscordStandIn, payload: dict[str, Any]) -> bool:
     message = discord.original_response(payload["token"])
     return bool(message and message.get("components"))
+
+
+def posted_video(discord: DiscordStandIn, job_id: int, workdir: Path) -> dict[str, Any]:
+    """The video stream of the clip posted for ``job_id``, as ffprobe describes it."""
+    (message,) = clip_posts(discord, job_id)
+    path = workdir / f"posted-{job_id}.mp4"
+    path.write_bytes(discord.posted_files[message["attachments"][0]["id"]])
+    (video,) = ffprobe(path)["streams"]
+    return dict(video)

@@ -10,8 +10,7 @@ from typing import Any
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn
 from standins.discord.replies import private_reply, text
-from tests.acceptance.support import MEMBER, OTHER_MEMBER, clip_posts, job, wait_until
-from tests.conftest import ffprobe
+from tests.acceptance.support import MEMBER, OTHER_MEMBER, clip_posts, job, posted_video, wait_until
 
 
 def _buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -19,11 +18,8 @@ def _buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 def _video_facts(discord: DiscordStandIn, job_id: int, tmp_path: Path) -> tuple[int, str, int, int]:
-    """(frames, frame rate, width, height) of the clip posted for ``job_id``, by ffprobe."""
-    (message,) = clip_posts(discord, job_id)
-    path = tmp_path / f"clip-{job_id}.mp4"
-    path.write_bytes(discord.posted_files[message["attachments"][0]["id"]])
-    (video,) = ffprobe(path)["streams"]
+    """(frames, frame rate, width, height) of the clip posted for ``job_id``."""
+    video = posted_video(discord, job_id, tmp_path)
     return int(video["nb_read_frames"]), video["r_frame_rate"], int(video["width"]), int(video["height"])
 
 

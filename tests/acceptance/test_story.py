@@ -9,22 +9,20 @@ from generation.story import crossfade_frames
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn
 from standins.discord.replies import private_reply, text
-from tests.acceptance.support import MEMBER, SLOW_RENDER, clip_posts, job, status_text, wait_until
-from tests.conftest import ffprobe
+from tests.acceptance.support import (
+    MEMBER,
+    SLOW_RENDER,
+    clip_posts,
+    job,
+    posted_video,
+    status_text,
+    wait_until,
+)
 
 
 def frames_of(discord: DiscordStandIn, job_id: int, tmp_path: Path) -> tuple[int, int]:
-    """(frames, frame rate) of the clip posted for ``job_id``, read by ffprobe."""
-    (message,) = clip_posts(discord, job_id)
-    posted = next(
-        r
-        for r in discord.of_route("channel_message")
-        if r.files and r.json.get("embeds") == message["embeds"]
-    )
-    ((filename, data),) = posted.files.values()
-    path = tmp_path / f"job-{job_id}-{filename}"
-    path.write_bytes(data)
-    (video,) = ffprobe(path)["streams"]
+    """(frames, frame rate) of the clip posted for ``job_id``."""
+    video = posted_video(discord, job_id, tmp_path)
     return int(video["nb_read_frames"]), int(video["r_frame_rate"].split("/")[0])
 
 
