@@ -33,13 +33,15 @@ class JobOptions:
     image: bool = False  # the clip starts from a stored first frame
     sound: bool | None = None  # None: the model's sound, if it makes any
     fps: int | None = None  # None: the owner's smooth_fps; 0: the model's own rate
-    shots: tuple[str, ...] = ()  # a /story's prompts, one clip each, joined; empty: one clip
+    # A /story's number of shots, one clip each, joined; 0: one clip. The shots themselves are the prompt's
+    # parts (``bot.video_request.story_shots``), so that erasing the prompt erases them too.
+    shots: int = 0
     extends: int | None = None  # the job whose posted clip this one continues from its last frame
 
     @property
     def cost(self) -> int:
         """How many clips this job counts as against a member's limits: a story's shots each count."""
-        return max(len(self.shots), 1)
+        return max(self.shots, 1)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -51,10 +53,7 @@ class JobOptions:
     def to_json(self) -> dict[str, object]:
         """The options that differ from the defaults."""
         defaults = JobOptions()
-        stored = {k: v for k, v in asdict(self).items() if v != getattr(defaults, k)}
-        if self.shots:
-            stored["shots"] = list(self.shots)
-        return stored
+        return {k: v for k, v in asdict(self).items() if v != getattr(defaults, k)}
 
     @classmethod
     def from_json(cls, data: object) -> JobOptions:
@@ -66,9 +65,6 @@ class JobOptions:
         if unknown:
             raise InvalidOptionsError(f"unknown job options: {', '.join(unknown)}")
         duration = _typed(values, "duration", int, float)
-        shots = _typed(values, "shots", list) or []
-        if not all(isinstance(shot, str) for shot in shots):
-            raise InvalidOptionsError("shots must be a list of prompts")
         return cls(
             aspect=cast(Aspect | None, _typed(values, "aspect", str)),
             duration=float(duration) if duration is not None else None,
@@ -76,7 +72,7 @@ class JobOptions:
             image=bool(_typed(values, "image", bool)),
             sound=_typed(values, "sound", bool),
             fps=_typed(values, "fps", int),
-            shots=tuple(shots),
+            shots=_typed(values, "shots", int) or 0,
             extends=_typed(values, "extends", int),
         )
 
@@ -105,9 +101,7 @@ def _check(options: JobOptions) -> None:
         )
     if options.fps is not None and options.fps not in FRAME_RATES:
         raise InvalidOptionsError(f"fps {options.fps!r} is not one of {FRAME_RATES}")
-    if options.shots and not MIN_SHOTS <= len(options.shots) <= MAX_SHOTS:
-        raise InvalidOptionsError(f"a story has {MIN_SHOTS} to {MAX_SHOTS} shots, not {len(options.shots)}")
-    if any(not shot.strip() for shot in options.shots):
-        raise InvalidOptionsError("a story's shots must not be empty")
+    if options.shots and not MIN_SHOTS <= options.shots <= MAX_SHOTS:
+        raise InvalidOptionsError(f"a story has {MIN_SHOTS} to {MAX_SHOTS} shots, not {options.shots}")
     if options.extends is not None and (options.extends < 1 or options.shots or options.gif):
         raise InvalidOptionsError("extends must name a job, and an extension is one mp4 shot")

@@ -178,6 +178,8 @@ class Refusal:
     allowed: int
     frees_at: datetime | None
     detail: str | None = None
+    used: int = 0  # what already counts against the limit
+    cost: int = 1  # what the refused job would have counted as (a story: its shots)
 
 
 def first_exceeded(limits: Limits, usage: Usage, cost: int = 1) -> LimitName | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.model_catalog import clip_size
-from bot.render_estimate import Eta, Running, queue_eta
+from bot.render_estimate import Eta, Running, Timing, queue_eta
 from bot.store.base import utcnow
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.timings import RenderTimings
@@ -27,6 +27,16 @@ class Estimate:
     workers: int
 
 
+@dataclass(frozen=True)
+class ModelQueue:
+    """What a model's estimates are computed from, read once for all its waiting jobs."""
+
+    timings: list[Timing]
+    queued: list[JobRecord]
+    running: list[JobRecord]
+    workers: int
+
+
 class QueueEstimator:
     def __init__(
         self,
@@ -40,27 +50,37 @@ class QueueEstimator:
         self._registry = registry
         self._presets = presets
 
-    async def estimate(self, job: JobRecord, position: int) -> Estimate | None:
-        """For a job at ``position`` in its model's queue; None for a model this process does not know."""
+    async def model_queue(self, model: str) -> ModelQueue:
+        workers = len(await self._registry.serving(model))
+        timings = await self._timings.of_model(model)
+        queued, running = await self._jobs.model_queue(model) if timings else ([], [])
+        return ModelQueue(timings, queued, running, workers)
+
+    async def estimate(
+        self, job: JobRecord, position: int, queue: ModelQueue | None = None
+    ) -> Estimate | None:
+        """For a job at ``position`` in its model's queue (``queue``: that model's, if already read);
+        None for a model this process does not know."""
         preset = self._presets.get(job.model)
         if preset is None or job.options_error is not None:
             return None
-        workers = len(await self._registry.serving(job.model))
-        timings = await self._timings.of_model(job.model)
-        if not timings:
-            return Estimate(None, unmeasured=True, workers=workers)
-        queued, running = await self._jobs.model_queue(job.model)
+        if queue is None:
+            queue = await self.model_queue(job.model)
+        if not queue.timings:
+            return Estimate(None, unmeasured=True, workers=queue.workers)
+        if not queue.workers:  # nothing would start it: no time to promise
+            return Estimate(None, unmeasured=False, workers=0)
         eta = queue_eta(
             utcnow(),
-            timings,
+            queue.timings,
             clip_size(preset, job.options),
             ahead=max(position - 1, 0),
-            queued=[clip_size(preset, j.options) for j in queued if j.options_error is None],
+            queued=[clip_size(preset, j.options) for j in queue.queued if j.options_error is None],
             running=[
                 Running(clip_size(preset, j.options), j.started_at)
-                for j in running
+                for j in queue.running
                 if j.started_at is not None and j.options_error is None
             ],
-            workers=workers,
+            workers=queue.workers,
         )
-        return Estimate(eta, unmeasured=False, workers=workers)
+        return Estimate(eta, unmeasured=False, workers=queue.workers)

@@ -148,5 +148,11 @@ def validate_story(
                 f"Shot {number} is {len(shot)} characters long; please keep each to {MAX_PROMPT} or fewer."
             )
     first = validate_request(shots[0], negative, seed, aspect)
-    options = JobOptions(aspect=first.options.aspect, shots=shots)
+    options = JobOptions(aspect=first.options.aspect, shots=len(shots))
     return VideoRequest(SHOT_SEPARATOR.join(shots), first.negative_prompt, first.seed, options)
+
+
+def story_shots(prompt: str, count: int) -> tuple[str, ...] | None:
+    """A story's shots from its prompt; None when they are not there (the prompt was erased)."""
+    shots = tuple(prompt.split(SHOT_SEPARATOR))
+    return shots if len(shots) == count and all(shots) else None

@@ -40,6 +40,7 @@ from bot.store.schema import JobState
 from bot.store.server_settings import ServerSettingsStore
 from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
+from bot.video_request import story_shots
 from bot.worker_identity import held_workspaces
 from generation.clip_shape import shape_clip
 from generation.decode import DecodedClip, UnreadableClipError, decode_clip
@@ -623,7 +624,10 @@ class Worker:
         """A story's shots one after the other, with one seed; with a model that takes images, each shot
         starts from the last frame of the one before. Then one clip, the shots cross-faded."""
         shots: list[RenderedClip] = []
-        for number, prompt in enumerate(job.options.shots, 1):
+        prompts = story_shots(job.prompt, job.options.shots)
+        if prompts is None:
+            raise RenderInputError("the story's prompts are no longer kept")
+        for number, prompt in enumerate(prompts, 1):
             if should_stop():
                 raise RenderCancelledError(f"stopped before shot {number}")
             if shots and generator.accepts_image:

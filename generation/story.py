@@ -28,22 +28,24 @@ def join_shots(shots: Sequence[RenderedClip]) -> RenderedClip:
         raise ValueError("a story needs at least one shot")
     first = shots[0]
     overlap = crossfade_frames(first.fps, min(shot.num_frames for shot in shots))
-    frames = first.frames
+    if any(shot.frames.shape[1:] != first.frames.shape[1:] or shot.fps != first.fps for shot in shots):
+        raise ValueError("the shots of a story must share their size and frame rate")
+    # One array filled in place: a story of long shots is held once, not copied at every cut.
+    total = sum(shot.num_frames for shot in shots) - overlap * (len(shots) - 1)
+    frames = np.empty((total, *first.frames.shape[1:]), dtype=np.uint8)
+    frames[: first.num_frames] = first.frames
+    end = first.num_frames
+    weights = (np.arange(1, overlap + 1, dtype=np.float32) / (overlap + 1))[:, None, None, None]
     for shot in shots[1:]:
-        if shot.frames.shape[1:] != first.frames.shape[1:] or shot.fps != first.fps:
-            raise ValueError("the shots of a story must share their size and frame rate")
-        frames = _crossfade(frames, shot.frames, overlap)
+        start = end - overlap
+        tail = frames[start:end].astype(np.float32)
+        frames[start:end] = np.rint(tail * (1 - weights) + shot.frames[:overlap] * weights).astype(np.uint8)
+        frames[end : start + shot.num_frames] = shot.frames[overlap:]
+        end = start + shot.num_frames
     tracks = [shot.audio for shot in shots if shot.audio is not None]
     audio = _join_audio(tracks, overlap / first.fps) if len(tracks) == len(shots) else None
     timings = {key: sum(shot.timings.get(key, 0.0) for shot in shots) for key in first.timings}
     return replace(first, frames=frames, audio=audio, timings=timings)
-
-
-def _crossfade(before: np.ndarray, after: np.ndarray, overlap: int) -> np.ndarray:
-    weights = (np.arange(1, overlap + 1, dtype=np.float32) / (overlap + 1))[:, None, None, None]
-    tail, head = before[-overlap:].astype(np.float32), after[:overlap].astype(np.float32)
-    blended = np.rint(tail * (1 - weights) + head * weights).astype(np.uint8)
-    return np.concatenate([before[:-overlap], blended, after[overlap:]])
 
 
 def _join_audio(tracks: Sequence[AudioTrack], seconds: float) -> AudioTrack | None:

@@ -62,7 +62,7 @@ class DiscordDelivery:
         await edit_status(self._client, job, status.rendering(job.id, job.attempts))
 
     async def progress(self, job: JobRecord, step: int, steps: int, shot: int = 0) -> None:
-        text = status.rendering(job.id, job.attempts, step, steps, shot, len(job.options.shots))
+        text = status.rendering(job.id, job.attempts, step, steps, shot, job.options.shots)
         await edit_status(self._client, job, text)
 
     async def requeued(self, job: JobRecord, reason: str) -> None:

@@ -8,20 +8,13 @@ from discord.ext import commands
 
 from bot.discord_app.checks import is_moderator, server_id
 from bot.discord_app.safe_text import MAX_ECHO, quote_user_text
+from bot.discord_app.status import clip_link
 from bot.store.jobs import JobRecord, JobStore
 
 HISTORY_LENGTH = 10
 PROMPT_SHOWN = 80  # characters of each prompt in a history line
+CARD_PROMPT = 1000  # characters of the prompt on a /show card
 ERASED = "(prompt erased after the retention period)"
-
-
-def clip_link(job: JobRecord) -> str | None:
-    """The jump link to the job's posted clip: in its server's channel, or in the member's DMs."""
-    if job.result_message_id is None:
-        return None
-    channel = job.result_channel_id or job.channel_id
-    where = job.guild_id if channel == job.channel_id else "@me"
-    return f"https://discord.com/channels/{where}/{channel}/{job.result_message_id}"
 
 
 def _prompt(job: JobRecord, limit: int = MAX_ECHO) -> str:
@@ -37,7 +30,11 @@ def history_line(job: JobRecord) -> str:
 
 def job_card(job: JobRecord) -> str:
     """One job as its member (or a moderator) is shown it by ``/show``."""
-    lines = [f"**Job #{job.id}** by <@{job.user_id}>: {job.state.value}", f"Prompt: “{_prompt(job)}”"]
+    # A story's prompt may be 3,000 characters: the card keeps room for the seed and the link.
+    lines = [
+        f"**Job #{job.id}** by <@{job.user_id}>: {job.state.value}",
+        f"Prompt: “{_prompt(job, CARD_PROMPT)}”",
+    ]
     if job.negative_prompt:
         lines.append(f"Negative: “{quote_user_text(job.negative_prompt)}”")
     made = discord.utils.format_dt(job.created_at, "R")

@@ -15,7 +15,7 @@ import discord
 from bot.discord_app import status
 from bot.discord_app.status_message import TOKEN_USABLE_FOR, refresh_status
 from bot.faults import first_line
-from bot.queue_estimate import QueueEstimator
+from bot.queue_estimate import ModelQueue, QueueEstimator
 from bot.store.base import utcnow
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
@@ -32,10 +32,12 @@ class QueueCards:
         self._every = every
         self._shown: dict[int, str] = {}  # job id -> the text its card shows
 
-    async def text(self, job: JobRecord, position: int, queue_length: int) -> str:
-        """The card of a job at ``position``, with its expected times."""
+    async def text(
+        self, job: JobRecord, position: int, queue_length: int, queue: ModelQueue | None = None
+    ) -> str:
+        """The card of a job at ``position``, with its expected times (from ``queue``, when read already)."""
         try:
-            estimate = await self._estimator.estimate(job, position)
+            estimate = await self._estimator.estimate(job, position, queue)
         except Exception as exc:  # the estimate is a courtesy: the card goes out without it
             log.warning("job %d: no estimate (%s)", job.id, first_line(exc))
             estimate = None
@@ -60,16 +62,26 @@ class QueueCards:
         ]
         for stale in self._shown.keys() - {job.id for job in jobs}:
             del self._shown[stale]
+        queues: dict[str, ModelQueue] = {}  # each model's queue, read once a round
         for job in jobs:
             position, length = await self._jobs.position(job.id)
             if position == 0:
                 continue
-            text = await self.text(job, position, length)
+            if job.model not in queues:
+                queues[job.model] = await self._estimator.model_queue(job.model)
+            text = await self.text(job, position, length, queues[job.model])
             if self._shown.get(job.id) == text:
                 continue
-            # Read again just before editing: a job that started meanwhile has the worker's card now.
+            # Read again just before editing: a job that started meanwhile has the worker's card now...
             current = await self._jobs.get(job.id)
             if current is None or current.state != JobState.QUEUED:
                 continue
-            if await refresh_status(client, job, text):
-                self._shown[job.id] = text
+            if not await refresh_status(client, job, text):
+                continue
+            self._shown[job.id] = text
+            # ...and after: if it left the queue while this edit was on its way, the edit may have
+            # covered the card its worker or canceller set. Put that card back.
+            after = await self._jobs.get(job.id)
+            settled_text = status.settled(after) if after is not None else None
+            if settled_text is not None:
+                await refresh_status(client, job, settled_text)

@@ -16,7 +16,15 @@ def _when(at: datetime | None) -> str:
     return discord.utils.format_dt(at, "R") if at is not None else "soon"
 
 
+_PERIODS = {
+    LimitName.PER_HOUR: "in an hour",
+    LimitName.PER_DAY: "in 24 hours",
+}
+
+
 def describe(refusal: Refusal) -> str:
+    if refusal.cost > 1 and isinstance(refusal.limit, LimitName):
+        return _describe_story(refusal, refusal.limit)
     n = refusal.allowed
     match refusal.limit:
         case Barred.BANNED:
@@ -50,3 +58,22 @@ def describe(refusal: Refusal) -> str:
             )
         case _:
             assert_never(refusal.limit)
+
+
+def _describe_story(refusal: Refusal, limit: LimitName) -> str:
+    """A story counts as one clip per shot: say so, with what is left, and whether it can ever fit."""
+    n, cost, left = refusal.allowed, refusal.cost, max(refusal.allowed - refusal.used, 0)
+    head = f"This story has {cost} shots, and each counts as a clip."
+    if limit is LimitName.MAX_PENDING:
+        return (
+            f"{head} You have {refusal.used} queued or rendering, and this server allows {n} at once: "
+            "try again when they are done, or cancel one with `/cancel`."
+        )
+    scope = "this server" if limit is LimitName.GUILD_PER_DAY else "you"
+    period = _PERIODS.get(limit, "in 24 hours")
+    if cost > n:
+        return f"{head} This server allows {n} {period} for {scope}: try a story with fewer shots."
+    return (
+        f"{head} This server allows {n} {period} for {scope}, with {left} left now; "
+        f"there is room for {cost} again {_when(refusal.frees_at)}."
+    )

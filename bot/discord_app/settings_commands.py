@@ -68,6 +68,14 @@ class SettingsGroup(
         news = ("Done. " if changed else "Nothing to change. ") + _channels(settings)
         await answer_privately(interaction, news)
 
+    @app_commands.command(
+        name="everywhere", description="Allow /video in every channel again (empties the list)"
+    )
+    async def everywhere(self, interaction: discord.Interaction) -> None:
+        cleared = await self._settings.allow_every_channel(server_id(interaction), interaction.user.id)
+        done = "Done. " if cleared else "Nothing to change. "
+        await answer_privately(interaction, done + _channels(ServerSettings()))
+
     @app_commands.command(name="model", description="The model /video uses here when a member picks none")
     @app_commands.describe(model="One of the enabled models; leave out to use the bot's default")
     async def model(
@@ -75,6 +83,13 @@ class SettingsGroup(
     ) -> None:
         if model is not None and model not in self._catalog.presets:
             await answer_privately(interaction, "That model is not enabled here; pick one from the list.")
+            return
+        if model is not None and self._catalog.presets[model].family.needs_image:
+            await answer_privately(
+                interaction,
+                f"`{model}` makes clips from an image only, so it cannot be the default for prompts; "
+                "members who attach an image get the bot's image model.",
+            )
             return
         await self._settings.set_default_model(server_id(interaction), model, interaction.user.id)
         chosen = f"`{model}`" if model else f"the bot's default, `{self._catalog.default}`"

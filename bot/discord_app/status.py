@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from bot.queue_estimate import Estimate
+from bot.store.jobs import JobRecord
+from bot.store.schema import JobState
 
 # Expected times are shown to this many seconds, so that a card is edited only when they really move.
 ETA_GRANULARITY = 10
@@ -27,7 +30,7 @@ def queued(job_id: int, position: int, queue_length: int, estimate: Estimate | N
 
 def _relative(moment: datetime) -> str:
     """A Discord timestamp each member's client shows as "in 2 minutes", in their own language."""
-    seconds = round(moment.timestamp() / ETA_GRANULARITY) * ETA_GRANULARITY
+    seconds = math.ceil(moment.timestamp() / ETA_GRANULARITY) * ETA_GRANULARITY  # never shown as past
     return f"<t:{seconds}:R>"
 
 
@@ -49,8 +52,31 @@ def delivered(job_id: int, jump_url: str) -> str:
     return f"✅ Job #{job_id} is done: {jump_url}"
 
 
-def cancelled(job_id: int, by: str) -> str:
-    return f"🚫 Job #{job_id} was cancelled by {by}."
+def cancelled(job_id: int, by: str | None = None) -> str:
+    return f"🚫 Job #{job_id} was cancelled by {by}." if by else f"🚫 Job #{job_id} was cancelled."
+
+
+def clip_link(job: JobRecord) -> str | None:
+    """The jump link to the job's posted clip: in its server's channel, or in the member's DMs."""
+    if job.result_message_id is None:
+        return None
+    channel = job.result_channel_id or job.channel_id
+    where = job.guild_id if channel == job.channel_id else "@me"
+    return f"https://discord.com/channels/{where}/{channel}/{job.result_message_id}"
+
+
+def settled(job: JobRecord) -> str | None:
+    """The card of a job that has left the queue, rebuilt from the database (when a late edit may have
+    covered the one its worker or canceller made); None while it is still queued."""
+    if job.state is JobState.RUNNING:
+        return rendering(job.id, job.attempts)
+    if job.state is JobState.DELIVERED and (link := clip_link(job)) is not None:
+        return delivered(job.id, link)
+    if job.state is JobState.FAILED:
+        return failed(job.id, job.error or "see the notice sent to its member")
+    if job.state is JobState.CANCELLED:
+        return cancelled(job.id)
+    return None
 
 
 def failed(job_id: int, reason: str) -> str:

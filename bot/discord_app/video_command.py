@@ -33,6 +33,7 @@ from bot.video_request import (
     MAX_PROMPT,
     MAX_SEED,
     MAX_STORY,
+    SHOT_SEPARATOR,
     InvalidRequestError,
     VideoRequest,
     new_seed,
@@ -240,6 +241,9 @@ class VideoCommand(commands.Cog):
         many seconds); else None, the member told why."""
         parent = await self._store.get(job_id)
         problem = _parent_problem(interaction, parent, done, extending)
+        if problem is None:
+            settings = await self._settings.get(server_id(interaction))
+            problem = None if _channel_allowed(interaction, settings) else _elsewhere(settings)
         if problem is None and parent is not None and extending is not None:
             problem = _cannot_extend(parent, self._catalog.image_default, extending)
         if problem is not None or parent is None:
@@ -329,12 +333,7 @@ class VideoCommand(commands.Cog):
             )
             return
         if isinstance(submitted, Refusal):
-            story = (
-                f" A story counts as one clip per shot: this one as {new.options.cost}."
-                if new.options.shots
-                else ""
-            )
-            await _refuse_privately(interaction, describe(submitted) + story)
+            await _refuse_privately(interaction, describe(submitted))
             return
         await self._show_queued(interaction, submitted)
 
@@ -384,6 +383,8 @@ def _parent_problem(
         return "This button works on clips in a server."
     if parent is None or parent.guild_id != interaction.guild_id:
         return _gone(done)
+    if not parent.prompt:
+        return f"This clip's prompt was erased under this bot's retention policy, so it cannot be {done}."
     if parent.options.image and extending is None:
         return (
             "This clip started from an image, which the bot does not keep: "
@@ -420,7 +421,7 @@ def _cannot_extend(parent: JobRecord, image_model: str | None, max_seconds: floa
 
 def _last_prompt(job: JobRecord) -> str:
     """What an extension continues with by default: the prompt, or a story's last shot."""
-    return job.options.shots[-1] if job.options.shots else job.prompt
+    return job.prompt.split(SHOT_SEPARATOR)[-1] if job.options.shots else job.prompt
 
 
 async def _refuse_privately(interaction: discord.Interaction, message: str) -> None:

@@ -53,7 +53,8 @@ async def refusal(
     if exceeded is None:
         return None
     allowed = limits.of(exceeded)
-    return Refusal(exceeded, allowed, await _frees_at(session, new, exceeded, allowed, usage, now))
+    frees_at = await _frees_at(session, new, exceeded, allowed, usage, now)
+    return Refusal(exceeded, allowed, frees_at, used=usage.of(exceeded), cost=new.options.cost)
 
 
 def _counted_by(limit: LimitName, guild_id: int, user_id: int, now: datetime) -> list[ColumnElement[bool]]:

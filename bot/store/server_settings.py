@@ -76,6 +76,14 @@ class ServerSettingsStore(StoreBase):
             add_audit(session, Audit(guild_id, moderator_id, "channel allowed", f"#{name} ({channel_id})"))
             return True
 
+    async def allow_every_channel(self, guild_id: int, moderator_id: int) -> int:
+        """Empty the list (channels deleted from the server included); how many were listed."""
+        async with self._transaction() as session:
+            result = await session.execute(delete(AllowedChannel).where(AllowedChannel.guild_id == guild_id))
+            if affected(result):
+                add_audit(session, Audit(guild_id, moderator_id, "channels cleared", "every channel allowed"))
+            return affected(result)
+
     async def disallow_channel(self, guild_id: int, channel_id: int, name: str, moderator_id: int) -> bool:
         """False when the channel was not listed."""
         async with self._transaction() as session:

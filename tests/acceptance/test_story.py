@@ -43,7 +43,8 @@ async def test_a_story_of_three_shots_is_one_clip_cross_faded(
         assert story_fps == fps
         assert story_frames == 3 * shot_frames - 2 * crossfade_frames(fps, shot_frames)
         record = await job(sqlite_url, 2)
-        assert record.options.shots == ("a cat finds spaghetti", "the cat eats it", "the cat naps")
+        assert record.options.shots == 3
+        assert record.prompt == "a cat finds spaghetti | the cat eats it | the cat naps"
         (message,) = clip_posts(discord, 2)
         assert "the cat eats it" in message["embeds"][0]["description"]
 

@@ -60,8 +60,8 @@ async def test_hourly_refusal_says_when_the_window_frees_up(store: JobStore) -> 
 
 
 def story(user_id: int, shots: int) -> NewJob:
-    prompts = tuple(f"shot {n}" for n in range(shots))
-    return replace(new_job(user_id=user_id), options=JobOptions(shots=prompts))
+    prompt = " | ".join(f"shot {n}" for n in range(shots))
+    return replace(new_job(user_id=user_id, prompt=prompt), options=JobOptions(shots=shots))
 
 
 async def test_a_story_counts_as_one_clip_per_shot(store: JobStore) -> None:

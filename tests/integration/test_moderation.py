@@ -117,7 +117,12 @@ async def test_server_settings_keep_channels_and_a_default_model_per_server_audi
         await settings.allow_channel(10, channel, "more", MOD)
     with pytest.raises(TooManyChannelsError):
         await settings.allow_channel(10, 999, "one too many", MOD)
+    assert await settings.allow_every_channel(10, MOD) == MAX_CHANNELS
+    assert (await settings.get(10)).channels == frozenset() and await settings.allow_every_channel(
+        10, MOD
+    ) == 0
     actions = [(e.action, e.details) for e in await moderation.audit(10, limit=200)]
+    assert actions[0] == ("channels cleared", "every channel allowed")
     assert actions[-6:] == [
         ("default model", "the bot's default"),
         ("channel removed", "#memes (1)"),

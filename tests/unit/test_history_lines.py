@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
-from bot.discord_app.history_commands import ERASED, PROMPT_SHOWN, clip_link, history_line, job_card
+from bot.discord_app.history_commands import ERASED, PROMPT_SHOWN, history_line, job_card
+from bot.discord_app.status import clip_link
 from bot.job_options import JobOptions
 from bot.store.jobs import JobRecord
 from bot.store.schema import JobState

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.video_request import MAX_PROMPT, MAX_SEED, InvalidRequestError, validate_request, validate_story
+from bot.video_request import (
+    MAX_PROMPT,
+    MAX_SEED,
+    InvalidRequestError,
+    story_shots,
+    validate_request,
+    validate_story,
+)
 
 
 @given(
@@ -80,7 +87,9 @@ def test_gifs_are_for_short_clips() -> None:
 
 def test_a_story_is_split_on_bars_and_new_lines_and_cleaned() -> None:
     request = validate_story("a cat finds spaghetti |  the cat **eats** it\nthe cat\u200b naps | ", seed=5)
-    assert request.options.shots == ("a cat finds spaghetti", "the cat **eats** it", "the cat naps")
+    assert request.options.shots == 3
+    assert story_shots(request.prompt, 3) == ("a cat finds spaghetti", "the cat **eats** it", "the cat naps")
+    assert story_shots("", 3) is None and story_shots(request.prompt, 2) is None
     assert request.prompt == "a cat finds spaghetti | the cat **eats** it | the cat naps"
     assert request.seed == 5 and request.options.cost == 3
 
