@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import LocalizedError
 from bot.job_options import JobOptions
 from bot.render_estimate import ClipSize
 from generation.clip_shape import shape_clip
 from generation.presets import SIDECAR_NAME, ModelPreset
 
 
-class ModelChoiceError(ValueError):
+class ModelChoiceError(LocalizedError):
     """A polite explanation of why that model cannot make this clip."""
 
 
@@ -62,8 +63,13 @@ class ModelCatalog:
         chosen = self._choose(requested, with_image)
         if with_sound and not self.presets[chosen].family.makes_audio:
             makers = [name for name, p in self.presets.items() if p.family.makes_audio]
-            hint = f" Models here with sound: {', '.join(makers)}." if makers else ""
-            raise ModelChoiceError(f"{chosen} makes silent clips; leave `sound` out.{hint}")
+            if makers:
+                raise ModelChoiceError(
+                    "{model} makes silent clips; leave `sound` out. Models here with sound: {models}.",
+                    model=chosen,
+                    models=", ".join(makers),
+                )
+            raise ModelChoiceError("{model} makes silent clips; leave `sound` out.", model=chosen)
         return chosen
 
     def _fits(self, name: str, with_image: bool) -> bool:
@@ -89,10 +95,10 @@ class ModelCatalog:
             raise ModelChoiceError("That model is not enabled here; pick one from the list.")
         if with_image and not preset.takes_image:
             raise ModelChoiceError(
-                f"{requested} makes clips from text only; pick another model or drop the image."
+                "{model} makes clips from text only; pick another model or drop the image.", model=requested
             )
         if not with_image and preset.family.needs_image:
-            raise ModelChoiceError(f"{requested} makes clips from an image: attach one.")
+            raise ModelChoiceError("{model} makes clips from an image: attach one.", model=requested)
         return requested
 
 

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from bot.i18n import LocalizedError
 from bot.job_options import (
     ASPECTS,
     FORMATS,
@@ -32,7 +33,7 @@ MAX_SEED = 2**32 - 1
 _WHITESPACE = re.compile(r"\s+")
 
 
-class InvalidRequestError(ValueError):
+class InvalidRequestError(LocalizedError):
     """A polite, user-facing explanation of what is wrong with the request."""
 
 
@@ -54,7 +55,9 @@ def parse_seed(typed: str) -> int | None:
     if not typed:
         return None
     if not typed.isascii() or not typed.isdigit() or int(typed) > MAX_SEED:
-        raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}, or left empty.")
+        raise InvalidRequestError(
+            "The seed must be a whole number from 0 to {max}, or left empty.", max=MAX_SEED
+        )
     return int(typed)
 
 
@@ -83,27 +86,33 @@ def validate_request(
         )
     if len(cleaned) > MAX_PROMPT:
         raise InvalidRequestError(
-            f"Your prompt is {len(cleaned)} characters long; please keep it to {MAX_PROMPT} or fewer."
+            "Your prompt is {length} characters long; please keep it to {limit} or fewer.",
+            length=len(cleaned),
+            limit=MAX_PROMPT,
         )
     negative_cleaned = clean_text(negative) if negative is not None else ""
     if len(negative_cleaned) > MAX_PROMPT:
         raise InvalidRequestError(
-            f"The negative prompt is too long; please keep it to {MAX_PROMPT} characters."
+            "The negative prompt is too long; please keep it to {limit} characters.", limit=MAX_PROMPT
         )
     if seed is None:
         seed = new_seed()
     elif not 0 <= seed <= MAX_SEED:
-        raise InvalidRequestError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+        raise InvalidRequestError("The seed must be a whole number from 0 to {max}.", max=MAX_SEED)
     if aspect is not None and not _is_aspect(aspect):
-        raise InvalidRequestError(f"The aspect ratio must be one of {', '.join(ASPECTS)}.")
+        raise InvalidRequestError("The aspect ratio must be one of {choices}.", choices=", ".join(ASPECTS))
     if duration is not None and not MIN_DURATION <= duration <= MAX_DURATION:
         raise InvalidRequestError(
-            f"The duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds."
+            "The duration must be between {min} and {max} seconds.",
+            min=f"{MIN_DURATION:g}",
+            max=f"{MAX_DURATION:g}",
         )
     if format is not None and not _is_format(format):
-        raise InvalidRequestError(f"The format must be one of {', '.join(FORMATS)}.")
+        raise InvalidRequestError("The format must be one of {choices}.", choices=", ".join(FORMATS))
     if format == "gif" and duration is not None and duration > MAX_GIF_SECONDS:
-        raise InvalidRequestError(f"GIFs are for short clips: {MAX_GIF_SECONDS:g} seconds at most.")
+        raise InvalidRequestError(
+            "GIFs are for short clips: {max} seconds at most.", max=f"{MAX_GIF_SECONDS:g}"
+        )
     if format == "gif" and sound:
         raise InvalidRequestError("GIFs are silent: pick mp4 to keep the sound.")
     if format == "gif" and fps:
@@ -138,14 +147,19 @@ def validate_story(
     shots = split_shots(typed)
     if not MIN_SHOTS <= len(shots) <= MAX_SHOTS:
         raise InvalidRequestError(
-            f"A story has {MIN_SHOTS} to {MAX_SHOTS} shots, separated by `|`, e.g. "
-            "`a cat finds spaghetti | the cat eats it | the cat naps`. "
-            f"Yours has {len(shots)}."
+            "A story has {min} to {max} shots, separated by `|`, e.g. "
+            "`a cat finds spaghetti | the cat eats it | the cat naps`. Yours has {count}.",
+            min=MIN_SHOTS,
+            max=MAX_SHOTS,
+            count=len(shots),
         )
     for number, shot in enumerate(shots, 1):
         if len(shot) > MAX_PROMPT:
             raise InvalidRequestError(
-                f"Shot {number} is {len(shot)} characters long; please keep each to {MAX_PROMPT} or fewer."
+                "Shot {number} is {length} characters long; please keep each to {limit} or fewer.",
+                number=number,
+                length=len(shot),
+                limit=MAX_PROMPT,
             )
     first = validate_request(shots[0], negative, seed, aspect)
     options = JobOptions(aspect=first.options.aspect, shots=len(shots))

@@ -14,6 +14,7 @@ from bot.discord_app.command_errors import explain
 from bot.discord_app.error_reply import answer_privately, errors_answered, log_unexpected
 from bot.discord_app.job_buttons import ButtonActions, JobButton
 from bot.discord_app.job_modals import submitted_form
+from bot.discord_app.translator import CatalogTranslator
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class VideoBot(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(JobButton)
+        await self.tree.set_translator(CatalogTranslator())
         if self._command_guilds:
             for guild in self._command_guilds:
                 self.tree.copy_global_to(guild=guild)

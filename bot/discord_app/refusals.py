@@ -1,20 +1,15 @@
 """What a member is told when a limit, a ban or a blocked term stops their ``/video``: a message for
-every kind of refusal (mypy checks that none is left out)."""
+every kind of refusal (mypy checks that none is left out), in the member's language."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import assert_never
 
 import discord
 
 from bot.discord_app.safe_text import quote_user_text
+from bot.i18n import tr
 from bot.limits import Barred, LimitName, Refusal
-
-
-def _when(at: datetime | None) -> str:
-    return discord.utils.format_dt(at, "R") if at is not None else "soon"
-
 
 _PERIODS = {
     LimitName.PER_HOUR: "in an hour",
@@ -22,58 +17,99 @@ _PERIODS = {
 }
 
 
-def describe(refusal: Refusal) -> str:
+def describe(refusal: Refusal, locale: object = None) -> str:
+    def say(message: str, **values: object) -> str:
+        return tr(locale, message, **values)
+
+    when = discord.utils.format_dt(refusal.frees_at, "R") if refusal.frees_at is not None else say("soon")
     if refusal.cost > 1 and isinstance(refusal.limit, LimitName):
-        return _describe_story(refusal, refusal.limit)
+        return _describe_story(refusal, refusal.limit, when, locale)
     n = refusal.allowed
     match refusal.limit:
         case Barred.BANNED:
-            reason = f" Reason: {quote_user_text(refusal.detail)}" if refusal.detail else ""
-            return f"The moderators of this server have stopped you from using `/video` here.{reason}"
+            if refusal.detail:
+                return say(
+                    "The moderators of this server have stopped you from using `/video` here. "
+                    "Reason: {reason}",
+                    reason=quote_user_text(refusal.detail),
+                )
+            return say("The moderators of this server have stopped you from using `/video` here.")
         case Barred.BLOCKED_TERM:
-            term = quote_user_text(refusal.detail or "")
-            return (
-                f"Your prompt contains “{term}”, which this server's moderators have blocked. "
-                "Nothing was queued."
+            return say(
+                "Your prompt contains “{term}”, which this server's moderators have blocked. "
+                "Nothing was queued.",
+                term=quote_user_text(refusal.detail or ""),
             )
         case LimitName.MAX_PENDING:
-            return (
-                f"You already have {n} clip{'s' if n != 1 else ''} queued or rendering, the most this server "
-                "allows at once. Try again when one is done, or cancel one with `/cancel`."
+            if n == 1:
+                return say(
+                    "You already have {count} clip queued or rendering, the most this server allows at once. "
+                    "Try again when it is done, or cancel it with `/cancel`.",
+                    count=n,
+                )
+            return say(
+                "You already have {count} clips queued or rendering, the most this server allows at once. "
+                "Try again when one is done, or cancel one with `/cancel`.",
+                count=n,
             )
         case LimitName.PER_HOUR:
-            return (
-                f"You have made {n} clips in the last hour, this server's limit. "
-                f"You can make another {_when(refusal.frees_at)}."
+            return say(
+                "You have made {count} clips in the last hour, this server's limit. "
+                "You can make another {when}.",
+                count=n,
+                when=when,
             )
         case LimitName.PER_DAY:
-            return (
-                f"You have made {n} clips in the last 24 hours, this server's limit. "
-                f"You can make another {_when(refusal.frees_at)}."
+            return say(
+                "You have made {count} clips in the last 24 hours, this server's limit. "
+                "You can make another {when}.",
+                count=n,
+                when=when,
             )
         case LimitName.GUILD_PER_DAY:
-            return (
-                f"This server has made its {n} clips for the last 24 hours. "
-                f"The next one can be made {_when(refusal.frees_at)}."
+            return say(
+                "This server has made its {count} clips for the last 24 hours. "
+                "The next one can be made {when}.",
+                count=n,
+                when=when,
             )
         case _:
             assert_never(refusal.limit)
 
 
-def _describe_story(refusal: Refusal, limit: LimitName) -> str:
+def _describe_story(refusal: Refusal, limit: LimitName, when: str, locale: object) -> str:
     """A story counts as one clip per shot: say so, with what is left, and whether it can ever fit."""
     n, cost, left = refusal.allowed, refusal.cost, max(refusal.allowed - refusal.used, 0)
-    head = f"This story has {cost} shots, and each counts as a clip."
     if limit is LimitName.MAX_PENDING:
-        return (
-            f"{head} You have {refusal.used} queued or rendering, and this server allows {n} at once: "
-            "try again when they are done, or cancel one with `/cancel`."
+        return tr(
+            locale,
+            "This story has {cost} shots, and each counts as a clip. You have {used} queued or rendering, "
+            "and this server allows {allowed} at once: try again when they are done, or cancel one with "
+            "`/cancel`.",
+            cost=cost,
+            used=refusal.used,
+            allowed=n,
         )
-    scope = "this server" if limit is LimitName.GUILD_PER_DAY else "you"
-    period = _PERIODS.get(limit, "in 24 hours")
+    scope = tr(locale, "this server" if limit is LimitName.GUILD_PER_DAY else "you")
+    period = tr(locale, _PERIODS.get(limit, "in 24 hours"))
     if cost > n:
-        return f"{head} This server allows {n} {period} for {scope}: try a story with fewer shots."
-    return (
-        f"{head} This server allows {n} {period} for {scope}, with {left} left now; "
-        f"there is room for {cost} again {_when(refusal.frees_at)}."
+        return tr(
+            locale,
+            "This story has {cost} shots, and each counts as a clip. This server allows {allowed} {period} "
+            "for {scope}: try a story with fewer shots.",
+            cost=cost,
+            allowed=n,
+            period=period,
+            scope=scope,
+        )
+    return tr(
+        locale,
+        "This story has {cost} shots, and each counts as a clip. This server allows {allowed} {period} "
+        "for {scope}, with {left} left now; there is room for {cost} again {when}.",
+        cost=cost,
+        allowed=n,
+        period=period,
+        scope=scope,
+        left=left,
+        when=when,
     )

@@ -23,6 +23,7 @@ from bot.discord_app.job_modals import extend_form, remix_form, send_form
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
 from bot.faults import first_line
+from bot.i18n import tr
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
@@ -119,7 +120,7 @@ class VideoCommand(commands.Cog):
         try:
             request = validate_request(prompt, negative, seed, aspect, duration, format, sound, fps)
         except InvalidRequestError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.response.send_message(exc.text_in(interaction.locale), ephemeral=True)
             return
         await self._start(interaction, request, model, image)
 
@@ -151,7 +152,7 @@ class VideoCommand(commands.Cog):
         try:
             request = validate_story(shots, negative, seed, aspect)
         except InvalidRequestError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.response.send_message(exc.text_in(interaction.locale), ephemeral=True)
             return
         await self._start(interaction, request, model, image)
 
@@ -198,7 +199,7 @@ class VideoCommand(commands.Cog):
                     options.fps,
                 )
         except InvalidRequestError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.response.send_message(exc.text_in(interaction.locale), ephemeral=True)
             return
         await self._start(interaction, request, parent.model, None, parent.id)
 
@@ -229,7 +230,7 @@ class VideoCommand(commands.Cog):
                 fps=options.fps,
             )
         except InvalidRequestError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.response.send_message(exc.text_in(interaction.locale), ephemeral=True)
             return
         request = replace(request, options=replace(request.options, extends=parent.id))
         await self._start(interaction, request, model, None, parent.id, from_frame=True)
@@ -243,7 +244,9 @@ class VideoCommand(commands.Cog):
         problem = _parent_problem(interaction, parent, done, extending)
         if problem is None:
             settings = await self._settings.get(server_id(interaction))
-            problem = None if _channel_allowed(interaction, settings) else _elsewhere(settings)
+            problem = (
+                None if _channel_allowed(interaction, settings) else _elsewhere(settings, interaction.locale)
+            )
         if problem is None and parent is not None and extending is not None:
             problem = _cannot_extend(parent, self._catalog.image_default, extending)
         if problem is not None or parent is None:
@@ -265,16 +268,17 @@ class VideoCommand(commands.Cog):
         image's size), then the acknowledgement, then admission and queuing."""
         settings = await self._settings.get(server_id(interaction))
         if not _channel_allowed(interaction, settings):
-            await interaction.response.send_message(_elsewhere(settings), ephemeral=True)
+            await interaction.response.send_message(_elsewhere(settings, interaction.locale), ephemeral=True)
             return
         try:
             chosen = self._catalog.choose(
                 model, image is not None or from_frame, bool(request.options.sound), settings.default_model
             )
         except ModelChoiceError as exc:
-            await interaction.response.send_message(str(exc), ephemeral=True)
+            await interaction.response.send_message(exc.text_in(interaction.locale), ephemeral=True)
             return
-        problem = missing_permissions(interaction.app_permissions) or _image_problem(image)
+        locale = interaction.locale
+        problem = missing_permissions(interaction.app_permissions, locale) or _image_problem(image, locale)
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
@@ -326,14 +330,14 @@ class VideoCommand(commands.Cog):
             return
         except Exception as exc:
             log.error("could not queue interaction %s: %s", interaction.id, first_line(exc))
-            await _refuse_privately(
-                interaction,
+            unavailable = (
                 "Sorry, the queue is unavailable right now, so nothing was queued. "
-                "Please try again in a minute.",
+                "Please try again in a minute."
             )
+            await _refuse_privately(interaction, tr(interaction.locale, unavailable))
             return
         if isinstance(submitted, Refusal):
-            await _refuse_privately(interaction, describe(submitted))
+            await _refuse_privately(interaction, describe(submitted, interaction.locale))
             return
         await self._show_queued(interaction, submitted)
 
@@ -401,9 +405,13 @@ def _channel_allowed(interaction: discord.Interaction, settings: ServerSettings)
     )
 
 
-def _elsewhere(settings: ServerSettings) -> str:
+def _elsewhere(settings: ServerSettings, locale: object) -> str:
     listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
-    return f"The moderators of this server keep `/video` to these channels: {listed}. Nothing was queued."
+    return tr(
+        locale,
+        "The moderators of this server keep `/video` to these channels: {channels}. Nothing was queued.",
+        channels=listed,
+    )
 
 
 def _cannot_extend(parent: JobRecord, image_model: str | None, max_seconds: float) -> str | None:
@@ -430,13 +438,13 @@ async def _refuse_privately(interaction: discord.Interaction, message: str) -> N
     await interaction.followup.send(message, ephemeral=True)
 
 
-def _image_problem(image: discord.Attachment | None) -> str | None:
+def _image_problem(image: discord.Attachment | None, locale: object) -> str | None:
     """What is wrong with an attachment that can be told before downloading it."""
     if image is None:
         return None
     if image.size > MAX_IMAGE_BYTES:
-        limit_mb = MAX_IMAGE_BYTES // (1024 * 1024)
-        return f"The image is larger than {limit_mb} MB; please attach a smaller one."
+        too_large = "The image is larger than {limit} MB; please attach a smaller one."
+        return tr(locale, too_large, limit=MAX_IMAGE_BYTES // (1024 * 1024))
     return None
 
 
@@ -455,16 +463,25 @@ class ImageRefusedError(Exception):
     """The attached image cannot be used; the message says why, for the member."""
 
 
-def missing_permissions(permissions: discord.Permissions) -> str | None:
-    """A refusal naming what the bot lacks in this channel, or None when it can post here."""
-    missing = [label for name, label in NEEDED_PERMISSIONS.items() if not getattr(permissions, name)]
+def missing_permissions(permissions: discord.Permissions, locale: object = None) -> str | None:
+    """A refusal naming what the bot lacks in this channel (in Discord's words for ``locale``), or None
+    when it can post here."""
+    missing = [
+        tr(locale, label) for name, label in NEEDED_PERMISSIONS.items() if not getattr(permissions, name)
+    ]
     if not missing:
         return None
-    return (
-        f"I cannot post clips in this channel: I am missing the {', '.join(missing)} permission"
-        f"{'s' if len(missing) > 1 else ''} here. Ask a moderator to grant them, or use another channel. "
-        "Nothing was queued."
+    if len(missing) == 1:
+        one = (
+            "I cannot post clips in this channel: I am missing the {permissions} permission here. "
+            "Ask a moderator to grant it, or use another channel. Nothing was queued."
+        )
+        return tr(locale, one, permissions=missing[0])
+    several = (
+        "I cannot post clips in this channel: I am missing the {permissions} permissions here. "
+        "Ask a moderator to grant them, or use another channel. Nothing was queued."
     )
+    return tr(locale, several, permissions=", ".join(missing))
 
 
 def release_freed_memory() -> None:

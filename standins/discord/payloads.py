@@ -153,6 +153,7 @@ def slash_command(
     attachments: dict[str, dict[str, Any]] | None = None,
     focused: str | None = None,
     channels: dict[str, int] | None = None,
+    locale: str = "en-US",
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
 
@@ -216,7 +217,7 @@ def slash_command(
             "permission_overwrites": [],
         },
         "app_permissions": ALL_PERMISSIONS,
-        "locale": "en-US",
+        "locale": locale,
         "entitlements": [],
         "attachment_size_limit": attachment_size_limit,
         "data": {"id": str(snowflake()), "name": name, "type": 1, "options": leaf, "resolved": resolved},

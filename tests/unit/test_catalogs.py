@@ -1,0 +1,118 @@
+"""The message catalogs: every language holds every message, with the same placeholders; every message
+the code asks for, and every command string Discord shows, is in them."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+from discord import app_commands
+
+from bot.discord_app.history_commands import HistoryCommands
+from bot.discord_app.job_commands import JobCommands
+from bot.discord_app.moderation_commands import ModerationGroup
+from bot.discord_app.refusals import _PERIODS
+from bot.discord_app.video_command import NEEDED_PERMISSIONS, VideoCommand
+from bot.i18n import SOURCE, catalogs, tr
+from bot.model_catalog import ModelCatalog
+from generation.presets import PRESETS
+
+ROOT = Path(__file__).resolve().parents[2]
+# Calls whose first string argument (or the one after a locale) is a message id.
+TRANSLATED = {"tr", "say", "InvalidRequestError", "ModelChoiceError", "LocalizedError"}
+# Discord's rule for command, option and choice names (lowercase where a script has case).
+NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def test_every_language_holds_every_message_with_the_same_placeholders() -> None:
+    source = catalogs()[SOURCE]
+    assert len(catalogs()) >= 2
+    for code, messages in catalogs().items():
+        assert set(messages) == set(source), f"{code}.po differs from {SOURCE}.po"
+        for message, translated in messages.items():
+            assert placeholders(translated) == placeholders(message), (code, message)
+
+
+def _messages_in_code() -> set[str]:
+    found: set[str] = set()
+
+    def literals(node: ast.expr) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.IfExp):
+            return literals(node.body) + literals(node.orelse)
+        return []
+
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name not in TRANSLATED or not node.args:
+                continue
+            message = node.args[1] if name == "tr" and len(node.args) > 1 else node.args[0]
+            found.update(literals(message))
+    return found
+
+
+def test_every_message_the_code_asks_for_is_in_the_catalogs() -> None:
+    asked = _messages_in_code() | set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values())
+    assert len(asked) > 40
+    missing = sorted(asked - set(catalogs()[SOURCE]))
+    assert not missing, missing
+
+
+def _command_strings() -> tuple[set[str], set[str]]:
+    """(names, descriptions and choices) of every command and option, as discord.py sends them."""
+    catalog = ModelCatalog.of([PRESETS["wan2.1-t2v-1.3b"]], image_model=None)
+    features = [
+        VideoCommand(None, None, catalog, None, None, lambda: None),  # type: ignore[arg-type]
+        JobCommands(None, "m", lambda job: None),  # type: ignore[arg-type]
+        HistoryCommands(None),  # type: ignore[arg-type]
+        ModerationGroup(None, None, None, None, catalog, None),  # type: ignore[arg-type]
+    ]
+    names: set[str] = set()
+    descriptions: set[str] = set()
+
+    def walk(command: app_commands.Command | app_commands.Group) -> None:  # type: ignore[type-arg]
+        names.add(command.name)
+        descriptions.add(command.description)
+        if isinstance(command, app_commands.Group):
+            for child in command.commands:
+                walk(child)
+            return
+        for parameter in command.parameters:
+            names.add(parameter.name)
+            descriptions.add(parameter.description)
+            descriptions.update(choice.name for choice in parameter.choices)  # free text, up to 100
+
+    for feature in features:
+        for command in feature.get_app_commands() if hasattr(feature, "get_app_commands") else [feature]:
+            walk(command)
+    return names, descriptions
+
+
+@pytest.mark.parametrize("code", sorted(set(catalogs()) - {SOURCE}))
+def test_every_command_string_is_translated_within_discords_rules(code: str) -> None:
+    names, descriptions = _command_strings()
+    messages = catalogs()[code]
+    assert not sorted((names | descriptions) - set(messages))
+    for name in names:
+        local = messages[name]
+        assert NAME.match(local) and local == local.lower(), (code, name, local)
+    for description in descriptions:
+        assert 1 <= len(messages[description]) <= 100, (code, description)
+
+
+def test_a_message_is_english_without_a_catalog_and_french_with_one() -> None:
+    message = "The seed must be a whole number from 0 to {max}."
+    assert tr("fr", message, max=7) == "La graine doit être un nombre entier de 0 à 7."
+    assert tr("en-US", message, max=7) == tr("ja", message, max=7) == tr(None, message, max=7)
+    assert tr("ja", message, max=7) == "The seed must be a whole number from 0 to 7."
