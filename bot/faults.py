@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
 
+from bot.i18n import tr
+
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
@@ -51,30 +53,35 @@ class Fault:
         """Whether the same job may well succeed if tried again a little later."""
         return self.kind in (FaultKind.STORE, FaultKind.DISK, FaultKind.DISCORD)
 
-    def reason(self, job_id: int) -> str:
-        """What the member is told, after "your clip failed: "."""
-        return {
-            FaultKind.STORE: "the bot lost its connection to its database",
-            FaultKind.DISK: "the bot's disk is full, so the clip could not be saved (the owner can see this "
-            "in the bot's log)",
-            FaultKind.MODEL: f"the video model hit an error (logged as job #{job_id})",
-            FaultKind.GPU_MEMORY: "the GPU ran out of memory for this clip; a shorter or smaller one may fit",
-            FaultKind.INPUT: f"the video model could not use this request: {self.detail}",
-            FaultKind.TOO_LARGE: "the clip could not be made small enough for this server's upload limit",
-            FaultKind.UNREADABLE: "this version of the bot cannot read the job's settings; please make it "
-            f"again with /video (logged as job #{job_id})",
-            FaultKind.SIGNING: f"the clip could not be signed as AI-generated (logged as job #{job_id})",
-            FaultKind.DISCORD: "Discord did not hand back the clip to extend; please try again later",
-            FaultKind.INTERNAL: f"something went wrong while finishing the clip (logged as job #{job_id})",
-        }[self.kind]
+    def reason(self, job_id: int, locale: object = None) -> str:
+        """What the member is told, after "your clip failed: ", in ``locale``."""
+        message = _REASONS[self.kind]
+        return tr(locale, message, job=job_id, detail=self.detail)
 
-    def retry_notice(self) -> str:
+    def retry_notice(self, locale: object = None) -> str:
         """What the member is told when the job goes back in the queue to be tried again."""
-        return {
-            FaultKind.STORE: "the bot lost its connection to its database",
-            FaultKind.DISK: "the bot's disk is full",
-            FaultKind.DISCORD: "Discord did not hand back the clip to extend",
-        }.get(self.kind, "something went wrong")
+        return tr(locale, _RETRY_NOTICES.get(self.kind, "something went wrong"))
+
+
+_REASONS = {
+    FaultKind.STORE: "the bot lost its connection to its database",
+    FaultKind.DISK: "the bot's disk is full, so the clip could not be saved (the owner can see this "
+    "in the bot's log)",
+    FaultKind.MODEL: "the video model hit an error (logged as job #{job})",
+    FaultKind.GPU_MEMORY: "the GPU ran out of memory for this clip; a shorter or smaller one may fit",
+    FaultKind.INPUT: "the video model could not use this request: {detail}",
+    FaultKind.TOO_LARGE: "the clip could not be made small enough for this server's upload limit",
+    FaultKind.UNREADABLE: "this version of the bot cannot read the job's settings; please make it again "
+    "with /video (logged as job #{job})",
+    FaultKind.SIGNING: "the clip could not be signed as AI-generated (logged as job #{job})",
+    FaultKind.DISCORD: "Discord did not hand back the clip to extend; please try again later",
+    FaultKind.INTERNAL: "something went wrong while finishing the clip (logged as job #{job})",
+}
+_RETRY_NOTICES = {
+    FaultKind.STORE: "the bot lost its connection to its database",
+    FaultKind.DISK: "the bot's disk is full",
+    FaultKind.DISCORD: "Discord did not hand back the clip to extend",
+}
 
 
 def classify(exc: BaseException) -> Fault:

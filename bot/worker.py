@@ -34,6 +34,7 @@ from bot.faults import (
     first_line,
     is_store_outage,
 )
+from bot.i18n import tr
 from bot.model_catalog import clip_size
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
@@ -359,7 +360,8 @@ class Worker:
                 if await self._adopt_earlier_post(job):
                     return
                 if job.attempts > self._options.max_attempts:
-                    await self._fail(job, f"the worker stopped during each of {job.attempts - 1} attempts")
+                    stopped = "the worker stopped during each of {count} attempts"
+                    await self._fail(job, tr(job.locale, stopped, count=job.attempts - 1))
                     return
                 await self._persist(lambda: self._store.forget_delivery(job.id, self.name), "start afresh")
                 job = replace(job, delivery_started_at=None)
@@ -384,7 +386,7 @@ class Worker:
                 await self._render_fault(job, classify(exc), exc)
                 return
             if not clip.signed:  # write_clip signs or raises; this guards the rule, not a path taken
-                await self._fail(job, Fault(FaultKind.SIGNING).reason(job.id))
+                await self._fail(job, Fault(FaultKind.SIGNING).reason(job.id, job.locale))
                 return
             started = None
             if not lease_lost.is_set():
@@ -416,18 +418,19 @@ class Worker:
             # The fault is the machine's, not the job's: back in the queue, and this worker waits a little.
             requeued = await self._persist(
                 lambda: self._store.release(
-                    job.id, self.name, count_attempt=True, error=fault.retry_notice()
+                    job.id, self.name, count_attempt=True, error=fault.retry_notice(job.locale)
                 ),
                 "put the job back",
             )
             if requeued:
                 await self._settle_progress()
-                await self._quietly(self._delivery.requeued(job, fault.retry_notice()), job, "show the retry")
+                notice = fault.retry_notice(job.locale)
+                await self._quietly(self._delivery.requeued(job, notice), job, "show the retry")
             # A full disk or a lost database rarely clears in seconds: wait longer before the next claim.
             pause = max(self._backoff(), FAULT_PAUSE_POLLS * self._options.poll_interval)
             self._paused_until = time.monotonic() + pause
             return
-        await self._fail(job, fault.reason(job.id))
+        await self._fail(job, fault.reason(job.id, job.locale))
 
     def _check_disk(self, job: JobRecord) -> None:
         """Refuse to spend a render on a clip that cannot be saved."""
@@ -449,7 +452,8 @@ class Worker:
                 return await self._delivery.deliver(job, clip, model)
             except DeliveryError as exc:
                 log.error("job %d: could not post the clip: %s", job.id, exc)
-                await self._fail(job, f"the clip was made but could not be posted ({exc})")
+                unposted = "the clip was made but could not be posted ({why})"
+                await self._fail(job, tr(job.locale, unposted, why=exc))
                 return None
             except DeliveryUnavailableError as exc:
                 if self._stopping.is_set():
@@ -458,7 +462,8 @@ class Worker:
                     return None
                 if time.monotonic() > deadline:
                     minutes = DELIVERY_PATIENCE / 60
-                    await self._fail(job, f"Discord did not accept the clip for {minutes:.0f} minutes")
+                    refused = "Discord did not accept the clip for {minutes} minutes"
+                    await self._fail(job, tr(job.locale, refused, minutes=f"{minutes:.0f}"))
                     return None
                 log.warning("job %d: Discord is unavailable (%s); trying again in %.0fs", job.id, exc, delay)
             await self._sleep(delay)

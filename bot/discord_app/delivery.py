@@ -24,6 +24,7 @@ from bot.discord_app.job_buttons import clip_view
 from bot.discord_app.safe_text import only_user, quote_user_text
 from bot.discord_app.status_message import edit_status, token_valid
 from bot.faults import first_line
+from bot.i18n import tr
 from bot.store.jobs import JobRecord
 from bot.worker import DeliveryError, DeliveryUnavailableError, Posted
 from generation import EncodedClip
@@ -59,40 +60,53 @@ class DiscordDelivery:
 
     # -- status message -------------------------------------------------------------------------------
     async def started(self, job: JobRecord) -> None:
-        await edit_status(self._client, job, status.rendering(job.id, job.attempts))
+        await edit_status(self._client, job, status.rendering(job.id, job.attempts, locale=job.locale))
 
     async def progress(self, job: JobRecord, step: int, steps: int, shot: int = 0) -> None:
-        text = status.rendering(job.id, job.attempts, step, steps, shot, job.options.shots)
+        text = status.rendering(job.id, job.attempts, step, steps, shot, job.options.shots, job.locale)
         await edit_status(self._client, job, text)
 
     async def requeued(self, job: JobRecord, reason: str) -> None:
-        await edit_status(self._client, job, status.requeued(job.id, reason))
+        await edit_status(self._client, job, status.requeued(job.id, reason, job.locale))
 
     async def delivered(self, job: JobRecord, posted: Posted) -> None:
-        await edit_status(self._client, job, status.delivered(job.id, posted.jump_url), view=None)
+        done = status.delivered(job.id, posted.jump_url, job.locale)
+        await edit_status(self._client, job, done, view=None)
 
     # -- posting --------------------------------------------------------------------------------------
     async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> Posted:
+        locale = job.locale
         embed = discord.Embed(title=clip_title(job.id), description=quote_user_text(job.prompt))
         if job.negative_prompt:
-            embed.add_field(name="Negative", value=quote_user_text(job.negative_prompt), inline=False)
-        embed.add_field(name="Seed", value=str(job.seed))
-        sound = ", with sound" if clip.has_audio else ""
-        embed.add_field(
-            name="Length",
-            value=f"{clip.num_frames / clip.fps:.1f} s at {clip.width}x{clip.height}, {clip.fps} fps{sound}",
+            embed.add_field(
+                name=tr(locale, "Negative"), value=quote_user_text(job.negative_prompt), inline=False
+            )
+        embed.add_field(name=tr(locale, "Seed"), value=str(job.seed))
+        length = (
+            "{seconds} s at {width}x{height}, {fps} fps, with sound"
+            if clip.has_audio
+            else "{seconds} s at {width}x{height}, {fps} fps"
         )
-        embed.add_field(name="Model", value=quote_user_text(model))
-        credentials = " · signed with Content Credentials (C2PA)" if clip.signed else ""
-        embed.set_footer(text=f"AI-generated video{credentials}")
+        seconds = f"{clip.num_frames / clip.fps:.1f}"
+        embed.add_field(
+            name=tr(locale, "Length"),
+            value=tr(locale, length, seconds=seconds, width=clip.width, height=clip.height, fps=clip.fps),
+        )
+        embed.add_field(name=tr(locale, "Model"), value=quote_user_text(model))
+        footer = (
+            "AI-generated video · signed with Content Credentials (C2PA)"
+            if clip.signed
+            else "AI-generated video"
+        )
+        embed.set_footer(text=tr(locale, footer))
 
         def build() -> dict[str, Any]:
             # discord.py consumes a File when it sends it: build the message afresh on every attempt.
             return {
-                "content": f"<@{job.user_id}> your clip is ready.",
+                "content": tr(locale, "{mention} your clip is ready.", mention=f"<@{job.user_id}>"),
                 "embed": embed,
                 "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
-                "view": clip_view(job.id, self._extendable),
+                "view": clip_view(job.id, self._extendable, locale),
             }
 
         message, via = await self._post(job, build, private=False)
@@ -160,10 +174,11 @@ class DiscordDelivery:
             await channel.get_partial_message(posted.message_id).delete()
 
     async def failed(self, job: JobRecord, reason: str) -> None:
-        shown = await edit_status(self._client, job, status.failed(job.id, reason), view=None)
+        shown = await edit_status(self._client, job, status.failed(job.id, reason, job.locale), view=None)
 
         def build() -> dict[str, Any]:
-            return {"content": f"<@{job.user_id}> sorry, your clip (job #{job.id}) failed: {reason}"}
+            notice = "{mention} sorry, your clip (job #{job}) failed: {reason}"
+            return {"content": tr(job.locale, notice, mention=f"<@{job.user_id}>", job=job.id, reason=reason)}
 
         try:
             await self._post(job, build, private=True)

@@ -14,6 +14,7 @@ import discord
 
 from bot.discord_app.error_reply import errors_answered
 from bot.discord_app.job_modals import FormAnswer
+from bot.i18n import tr
 
 Action = Literal["cancel", "reroll", "remix", "extend", "delete"]
 _LOOKS: dict[Action, tuple[str, str | None]] = {
@@ -38,11 +39,11 @@ class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"videobot:(?P<action>cancel|reroll|remix|extend|delete):(?P<job_id>[0-9]+)",
 ):
-    def __init__(self, action: Action, job_id: int) -> None:
+    def __init__(self, action: Action, job_id: int, locale: object = None) -> None:
         label, emoji = _LOOKS[action]
         super().__init__(
             discord.ui.Button(
-                label=label,
+                label=tr(locale, label),
                 emoji=emoji,
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"videobot:{action}:{job_id}",
@@ -66,20 +67,20 @@ class JobButton(
             await getattr(actions, self.action)(interaction, self.job_id)
 
 
-def _view(job_id: int, *actions: Action) -> discord.ui.View:
+def _view(job_id: int, locale: object, *actions: Action) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action in actions:
-        view.add_item(JobButton(action, job_id))
+        view.add_item(JobButton(action, job_id, locale))
     return view
 
 
-def cancel_view(job_id: int) -> discord.ui.View:
-    """For a job's status message while it waits or renders."""
-    return _view(job_id, "cancel")
+def cancel_view(job_id: int, locale: object = None) -> discord.ui.View:
+    """For a job's status message while it waits or renders (labels in the channel's language)."""
+    return _view(job_id, locale, "cancel")
 
 
-def clip_view(job_id: int, extendable: bool = False) -> discord.ui.View:
+def clip_view(job_id: int, extendable: bool = False, locale: object = None) -> discord.ui.View:
     """For a posted clip; Extend only where a model that starts from an image can continue it."""
     if extendable:
-        return _view(job_id, "reroll", "remix", "extend", "delete")
-    return _view(job_id, "reroll", "remix", "delete")
+        return _view(job_id, locale, "reroll", "remix", "extend", "delete")
+    return _view(job_id, locale, "reroll", "remix", "delete")

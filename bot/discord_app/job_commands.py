@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.discord_app import status
 from bot.discord_app.checks import is_moderator, server_id
 from bot.discord_app.status_message import edit_status
+from bot.i18n import tr
 from bot.store.jobs import CancelOutcome, JobStore
 
 
@@ -28,13 +29,16 @@ class JobCommands(commands.Cog):
     async def queue(self, interaction: discord.Interaction) -> None:
         jobs = await self._store.member_jobs(server_id(interaction), interaction.user.id)
         length = await self._store.queue_length(self._model)
+        locale = interaction.locale
         lines = [
-            f"• Job #{job.id}: " + (f"position {position} in the queue" if position else "rendering now")
+            tr(locale, "• Job #{job}: position {position} in the queue", job=job.id, position=position)
+            if position
+            else tr(locale, "• Job #{job}: rendering now", job=job.id)
             for job, position in jobs
         ]
-        head = "Your clips:" if lines else "You have no clips queued or rendering."
-        text = "\n".join([head, *lines, f"Jobs waiting in the queue: {length}."])
-        await interaction.response.send_message(text, ephemeral=True)
+        head = tr(locale, "Your clips:" if lines else "You have no clips queued or rendering.")
+        waiting = tr(locale, "Jobs waiting in the queue: {count}.", count=length)
+        await interaction.response.send_message("\n".join([head, *lines, waiting]), ephemeral=True)
 
     @app_commands.command(name="cancel", description="Cancel one of your clips (moderators: anyone's)")
     @app_commands.guild_only()
@@ -51,29 +55,28 @@ class JobCommands(commands.Cog):
         if job_id is None:
             latest = await self._store.latest_pending(guild_id, interaction.user.id)
             if latest is None:
-                await interaction.response.send_message("You have no clips to cancel.", ephemeral=True)
+                await interaction.response.send_message(
+                    tr(interaction.locale, "You have no clips to cancel."), ephemeral=True
+                )
                 return
             job_id = latest.id
         moderator = is_moderator(interaction)
         result = await self._store.cancel(job_id, guild_id, interaction.user.id, moderator)
-        who = (
-            "its requester"
-            if result.job is None or result.job.user_id == interaction.user.id
-            else "a moderator"
-        )
-        text = {
-            CancelOutcome.CANCELLED_QUEUED: f"Cancelled job #{job_id}.",
-            CancelOutcome.CANCELLED_RUNNING: f"Stopping job #{job_id}; it will not be posted.",
+        by_moderator = result.job is not None and result.job.user_id != interaction.user.id
+        message = {
+            CancelOutcome.CANCELLED_QUEUED: "Cancelled job #{job}.",
+            CancelOutcome.CANCELLED_RUNNING: "Stopping job #{job}; it will not be posted.",
             CancelOutcome.CANCELLED_POSTING: (
-                f"Job #{job_id} was being posted; the clip will be removed as soon as it lands."
+                "Job #{job} was being posted; the clip will be removed as soon as it lands."
             ),
-            CancelOutcome.NOT_FOUND: f"There is no job #{job_id} in this server.",
+            CancelOutcome.NOT_FOUND: "There is no job #{job} in this server.",
             CancelOutcome.NOT_YOURS: (
-                f"Job #{job_id} is not yours. "
-                "Only moderators (Manage Server) can cancel other members' clips."
+                "Job #{job} is not yours. Only moderators (Manage Server) can cancel other members' clips."
             ),
-            CancelOutcome.ALREADY_FINISHED: f"Job #{job_id} has already finished.",
+            CancelOutcome.ALREADY_FINISHED: "Job #{job} has already finished.",
         }[result.outcome]
+        text = tr(interaction.locale, message, job=job_id)
+        card_locale = result.job.locale if result.job is not None else None
         cancelled = result.outcome in (
             CancelOutcome.CANCELLED_QUEUED,
             CancelOutcome.CANCELLED_RUNNING,
@@ -82,8 +85,10 @@ class JobCommands(commands.Cog):
         if result.outcome is CancelOutcome.CANCELLED_RUNNING:
             self._on_cancelled(job_id)
         if cancelled and from_button:
-            await interaction.response.edit_message(content=status.cancelled(job_id, who), view=None)
+            card = status.cancelled(job_id, by_moderator, card_locale)
+            await interaction.response.edit_message(content=card, view=None)
             return
         await interaction.response.send_message(text, ephemeral=True)
         if cancelled and result.job is not None:
-            await edit_status(interaction.client, result.job, status.cancelled(job_id, who), view=None)
+            card = status.cancelled(job_id, by_moderator, card_locale)
+            await edit_status(interaction.client, result.job, card, view=None)

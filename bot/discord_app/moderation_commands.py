@@ -281,7 +281,8 @@ class ModerationGroup(
 async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:
     """Tell each purged job's status message, after the moderator has their answer."""
     for job in jobs:
-        await edit_status(interaction.client, job, status.cancelled(job.id, "a moderator"), view=None)
+        card = status.cancelled(job.id, by_moderator=True, locale=job.locale)
+        await edit_status(interaction.client, job, card, view=None)
 
 
 async def _reply(interaction: discord.Interaction, text: str) -> None:

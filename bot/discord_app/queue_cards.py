@@ -41,7 +41,7 @@ class QueueCards:
         except Exception as exc:  # the estimate is a courtesy: the card goes out without it
             log.warning("job %d: no estimate (%s)", job.id, first_line(exc))
             estimate = None
-        return status.queued(job.id, position, queue_length, estimate)
+        return status.queued(job.id, position, queue_length, estimate, job.locale)
 
     def shown(self, job_id: int, text: str) -> None:
         """The card of ``job_id`` was set to ``text`` elsewhere (when it was queued)."""

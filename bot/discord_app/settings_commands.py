@@ -7,11 +7,13 @@ subcommand, so this group checks for a moderator itself, with the same shared ch
 from __future__ import annotations
 
 import discord
+from babel import Locale
 from discord import app_commands
 
 from bot.discord_app.autocomplete import model_choices
 from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.error_reply import answer_privately
+from bot.i18n import catalogs
 from bot.model_catalog import ModelCatalog
 from bot.store.server_settings import MAX_CHANNELS, ServerSettings, ServerSettingsStore, TooManyChannelsError
 
@@ -24,6 +26,12 @@ _POSTABLE = {
     discord.ChannelType.forum,
     discord.ChannelType.media,
 }
+
+
+# Each catalog's language, named in itself ("English", "Français"…, Babel's names).
+LANGUAGES = [
+    (code, (Locale.parse(code, sep="-").get_display_name(code) or code).capitalize()) for code in catalogs()
+]
 
 
 class SettingsGroup(
@@ -76,6 +84,18 @@ class SettingsGroup(
         done = "Done. " if cleared else "Nothing to change. "
         await answer_privately(interaction, done + _channels(ServerSettings()))
 
+    @app_commands.command(
+        name="language", description="The language of the bot's posts in this server's channels"
+    )
+    @app_commands.describe(language="Leave out to follow the server's own language (Discord's setting)")
+    @app_commands.choices(language=[app_commands.Choice(name=name, value=code) for code, name in LANGUAGES])
+    async def language(self, interaction: discord.Interaction, language: str | None = None) -> None:
+        if language is not None and language not in catalogs():
+            await answer_privately(interaction, "That language is not available; pick one from the list.")
+            return
+        await self._settings.set_language(server_id(interaction), language, interaction.user.id)
+        await answer_privately(interaction, "Done. " + _language(language))
+
     @app_commands.command(name="model", description="The model /video uses here when a member picks none")
     @app_commands.describe(model="One of the enabled models; leave out to use the bot's default")
     async def model(
@@ -115,7 +135,21 @@ class SettingsGroup(
                 f"`{self._catalog.default}` is used instead."
             )
         badge = "on" if settings.watermark else "off"
-        return "\n".join([_channels(settings), model_line, f"Visible “AI” badge on clips: {badge}."])
+        return "\n".join(
+            [
+                _channels(settings),
+                model_line,
+                _language(settings.language),
+                f"Visible “AI” badge on clips: {badge}.",
+            ]
+        )
+
+
+def _language(code: str | None) -> str:
+    if code is None:
+        return "Posts in channels (status cards, clips, notices) follow the server's own language."
+    name = dict(LANGUAGES).get(code, code)
+    return f"Posts in channels (status cards, clips, notices) are in {name}."
 
 
 def _channels(settings: ServerSettings) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from bot.i18n import tr
 from bot.queue_estimate import Estimate
 from bot.store.jobs import JobRecord
 from bot.store.schema import JobState
@@ -13,18 +14,30 @@ from bot.store.schema import JobState
 ETA_GRANULARITY = 10
 
 
-def queued(job_id: int, position: int, queue_length: int, estimate: Estimate | None = None) -> str:
+def queued(
+    job_id: int, position: int, queue_length: int, estimate: Estimate | None = None, locale: object = None
+) -> str:
     if position <= 1:
-        text = f"⏳ Job #{job_id} is queued and up next."
+        text = tr(locale, "⏳ Job #{job} is queued and up next.", job=job_id)
     else:
-        text = f"⏳ Job #{job_id} is queued: position {position} of {queue_length}."
+        text = tr(
+            locale,
+            "⏳ Job #{job} is queued: position {position} of {length}.",
+            job=job_id,
+            position=position,
+            length=queue_length,
+        )
     if estimate is not None and estimate.eta is not None:
         start, ready = _relative(estimate.eta.start), _relative(estimate.eta.ready)
-        text += f"\nExpected to start {start} and to be ready {ready}."
+        text += "\n" + tr(
+            locale, "Expected to start {start} and to be ready {ready}.", start=start, ready=ready
+        )
     elif estimate is not None and estimate.unmeasured:
-        text += "\nFirst clip on this model: timing…"
+        text += "\n" + tr(locale, "First clip on this model: timing…")
     if estimate is not None and estimate.workers == 0:
-        text += "\nNo worker is serving this model right now; the job will start as soon as one is."
+        text += "\n" + tr(
+            locale, "No worker is serving this model right now; the job will start as soon as one is."
+        )
     return text
 
 
@@ -34,26 +47,46 @@ def _relative(moment: datetime) -> str:
     return f"<t:{seconds}:R>"
 
 
-def rendering(job_id: int, attempt: int, step: int = 0, steps: int = 0, shot: int = 0, shots: int = 0) -> str:
-    retry = f" (attempt {attempt})" if attempt > 1 else ""
-    story = f" shot {shot} of {shots}," if shot and shots else ""
-    if steps:
-        filled = round(10 * step / steps)
-        bar = "▰" * filled + "▱" * (10 - filled)
-        return f"🎬 Job #{job_id} is rendering{retry}:{story} {bar} step {step} of {steps}"
-    return f"🎬 Job #{job_id} is rendering{retry}…"
+def rendering(
+    job_id: int,
+    attempt: int,
+    step: int = 0,
+    steps: int = 0,
+    shot: int = 0,
+    shots: int = 0,
+    locale: object = None,
+) -> str:
+    text = tr(locale, "🎬 Job #{job} is rendering", job=job_id)
+    if attempt > 1:
+        text += " " + tr(locale, "(attempt {attempt})", attempt=attempt)
+    if not steps:
+        return text + "…"
+    filled = round(10 * step / steps)
+    bar = "▰" * filled + "▱" * (10 - filled)
+    story = tr(locale, "shot {shot} of {shots}", shot=shot, shots=shots) + ", " if shot and shots else ""
+    return f"{text}: {story}{bar} " + tr(locale, "step {step} of {steps}", step=step, steps=steps)
 
 
-def requeued(job_id: int, reason: str) -> str:
-    return f"⏳ Job #{job_id} is back in the queue ({reason}); it will be tried again shortly."
+def requeued(job_id: int, reason: str, locale: object = None) -> str:
+    return tr(
+        locale,
+        "⏳ Job #{job} is back in the queue ({reason}); it will be tried again shortly.",
+        job=job_id,
+        reason=reason,
+    )
 
 
-def delivered(job_id: int, jump_url: str) -> str:
-    return f"✅ Job #{job_id} is done: {jump_url}"
+def delivered(job_id: int, jump_url: str, locale: object = None) -> str:
+    return tr(locale, "✅ Job #{job} is done: {link}", job=job_id, link=jump_url)
 
 
-def cancelled(job_id: int, by: str | None = None) -> str:
-    return f"🚫 Job #{job_id} was cancelled by {by}." if by else f"🚫 Job #{job_id} was cancelled."
+def cancelled(job_id: int, by_moderator: bool | None = None, locale: object = None) -> str:
+    """``by_moderator``: None when who cancelled it is not known."""
+    if by_moderator is None:
+        return tr(locale, "🚫 Job #{job} was cancelled.", job=job_id)
+    if by_moderator:
+        return tr(locale, "🚫 Job #{job} was cancelled by a moderator.", job=job_id)
+    return tr(locale, "🚫 Job #{job} was cancelled by its requester.", job=job_id)
 
 
 def clip_link(job: JobRecord) -> str | None:
@@ -69,15 +102,15 @@ def settled(job: JobRecord) -> str | None:
     """The card of a job that has left the queue, rebuilt from the database (when a late edit may have
     covered the one its worker or canceller made); None while it is still queued."""
     if job.state is JobState.RUNNING:
-        return rendering(job.id, job.attempts)
+        return rendering(job.id, job.attempts, locale=job.locale)
     if job.state is JobState.DELIVERED and (link := clip_link(job)) is not None:
-        return delivered(job.id, link)
+        return delivered(job.id, link, job.locale)
     if job.state is JobState.FAILED:
-        return failed(job.id, job.error or "see the notice sent to its member")
+        return failed(job.id, job.error or tr(job.locale, "see the notice sent to its member"), job.locale)
     if job.state is JobState.CANCELLED:
-        return cancelled(job.id)
+        return cancelled(job.id, locale=job.locale)
     return None
 
 
-def failed(job_id: int, reason: str) -> str:
-    return f"❌ Job #{job_id} failed: {reason}"
+def failed(job_id: int, reason: str, locale: object = None) -> str:
+    return tr(locale, "❌ Job #{job} failed: {reason}", job=job_id, reason=reason)

@@ -282,7 +282,9 @@ class VideoCommand(commands.Cog):
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
-        new = replace(self._new_job(interaction, request, chosen), parent_job_id=parent_id)
+        # The job's channel posts speak the server's chosen language, else the server's own.
+        posts_in = settings.language or (interaction.guild_locale.value if interaction.guild_locale else None)
+        new = replace(self._new_job(interaction, request, chosen), parent_job_id=parent_id, locale=posts_in)
         # Acknowledge first: Discord drops interactions not answered within 3 seconds.
         await interaction.response.defer(thinking=True)
         await self._queue(interaction, new, image)
@@ -347,7 +349,8 @@ class VideoCommand(commands.Cog):
         job = submitted.job
         try:
             text = await self._cards.text(job, submitted.position, submitted.queue_length)
-            message = await interaction.edit_original_response(content=text, view=cancel_view(job.id))
+            view = cancel_view(job.id, job.locale)
+            message = await interaction.edit_original_response(content=text, view=view)
             self._cards.shown(job.id, text)
             await self._store.set_status_message(job.id, message.id)
         except Exception as exc:

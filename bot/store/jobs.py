@@ -59,6 +59,7 @@ class NewJob:
     # The first frame (PNG) for image-to-video; stored beside the job, not in it.
     image_png: bytes | None = None
     parent_job_id: int | None = None  # the job whose clip this one re-rolls
+    locale: str | None = None  # the language of its channel posts
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class JobRecord:
     parent_job_id: int | None = None
     result_channel_id: int | None = None
     clip_seconds: float | None = None
+    locale: str | None = None
     # Why the stored options cannot be read (written by another version, or by hand); the job is then
     # failed when claimed, while it can still be listed, cancelled and told about.
     options_error: str | None = None

@@ -108,6 +108,8 @@ class Job(Base):
     cost: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # The posted clip's length in seconds (for Extend's maximum); unknown for a post adopted after a crash.
     clip_seconds: Mapped[float | None] = mapped_column(Float)
+    # The language of the job's channel posts (status card, clip, notices): the server's, when queued.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         CheckConstraint(
@@ -268,6 +270,7 @@ class GuildSettings(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     watermark: Mapped[bool] = mapped_column(Boolean, default=False)
     default_model: Mapped[str | None] = mapped_column(String(200))  # None: the bot's default
+    language: Mapped[str | None] = mapped_column(String(16))  # of channel posts; None: the server's own
 
 
 class AllowedChannel(Base):

@@ -23,6 +23,7 @@ class ServerSettings:
     channels: frozenset[int] = frozenset()  # where /video may be used; empty: everywhere
     default_model: str | None = None  # None: the bot's default
     watermark: bool = False
+    language: str | None = None  # of the bot's posts in channels; None: the server's own (Discord's)
 
     def allows(self, channel_id: int) -> bool:
         return not self.channels or channel_id in self.channels
@@ -43,6 +44,7 @@ class ServerSettingsStore(StoreBase):
                 channels=frozenset(channels),
                 default_model=row.default_model if row else None,
                 watermark=bool(row and row.watermark),
+                language=row.language if row else None,
             )
 
     async def watermark(self, guild_id: int) -> bool:
@@ -57,6 +59,11 @@ class ServerSettingsStore(StoreBase):
         async with self._transaction() as session:
             (await _row(session, guild_id)).default_model = model
             add_audit(session, Audit(guild_id, moderator_id, "default model", model or "the bot's default"))
+
+    async def set_language(self, guild_id: int, language: str | None, moderator_id: int) -> None:
+        async with self._transaction() as session:
+            (await _row(session, guild_id)).language = language
+            add_audit(session, Audit(guild_id, moderator_id, "language", language or "the server's own"))
 
     async def allow_channel(self, guild_id: int, channel_id: int, name: str, moderator_id: int) -> bool:
         """False when the channel was listed already."""

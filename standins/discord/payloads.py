@@ -154,6 +154,7 @@ def slash_command(
     focused: str | None = None,
     channels: dict[str, int] | None = None,
     locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a slash command, as Discord sends it.
 
@@ -224,7 +225,7 @@ def slash_command(
     }
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
-        data["guild_locale"] = "en-US"
+        data["guild_locale"] = guild_locale
         data["channel"]["guild_id"] = str(guild_id)
         data["data"]["guild_id"] = str(guild_id)
         data["authorizing_integration_owners"] = {"0": str(guild_id)}

@@ -170,7 +170,7 @@ class DiscordStandIn:
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
         extra: dict[str, Any] = {
             k: options.pop(k)
-            for k in ("permissions", "subcommand", "users", "focused", "channels", "locale")
+            for k in ("permissions", "subcommand", "users", "focused", "channels", "locale", "guild_locale")
             if k in options
         }
         files = options.pop("files", {})

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn
-from standins.discord.replies import private_reply, text
-from tests.acceptance.support import MEMBER
+from standins.discord.payloads import ALL_PERMISSIONS
+from standins.discord.replies import private_reply, reply_to, text
+from tests.acceptance.support import MEMBER, MODERATOR, clip_posts, status_text, wait_until
 
 
 async def test_commands_and_refusals_speak_the_members_language(
@@ -38,3 +39,41 @@ async def test_commands_and_refusals_speak_the_members_language(
             await discord.interact(gif)
             story = text(await discord.wait_for(private_reply(gif["token"]), 10, "story"))
             assert story.startswith("Une histoire compte de 2 à 6 plans") and "La vôtre en a 1." in story
+
+
+async def test_channel_posts_speak_the_servers_language_or_the_one_moderators_chose(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with (
+        DiscordStandIn() as discord,
+        bot_process(discord, bot_env(discord, tiny_wan, sqlite_url), tmp_path),
+    ):
+        # A French server: the status card, the clip's post and its buttons are in French.
+        first = discord.slash_command("video", MEMBER, prompt="un chat", locale="fr", guild_locale="fr")
+        await discord.interact(first)
+        await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the clip")
+        (clip,) = clip_posts(discord, 1)
+        assert clip["content"] == f"<@{MEMBER}> votre vidéo est prête."
+        fields = {f["name"] for f in clip["embeds"][0]["fields"]}
+        assert {"Graine", "Durée", "Modèle"} <= fields
+        assert clip["embeds"][0]["footer"]["text"].startswith("Vidéo générée par IA")
+        labels = [b["label"] for row in clip["components"] for b in row["components"]]
+        assert labels == ["Relancer", "Remixer", "Supprimer"]
+        await wait_until(lambda: "est terminée" in status_text(discord, first), 15, "the card done")
+        queued = next(r.json["content"] for r in discord.of_route("webhook_edit") if first["token"] in r.path)
+        assert queued.startswith("⏳ La tâche n° 1 est en file")
+
+        # Its moderators choose English for the channel posts, whatever the server's own language.
+        choose = discord.slash_command(
+            "videomod",
+            MODERATOR,
+            subcommand=["settings", "language"],
+            permissions=ALL_PERMISSIONS,
+            language="en",
+        )
+        assert "English" in text(await reply_to(discord, choose))
+        second = discord.slash_command("video", MEMBER, prompt="a cat", locale="fr", guild_locale="fr")
+        await discord.interact(second)
+        await wait_until(lambda: bool(clip_posts(discord, 2)), 90, "the second clip")
+        (english,) = clip_posts(discord, 2)
+        assert english["content"] == f"<@{MEMBER}> your clip is ready."

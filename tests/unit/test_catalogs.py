@@ -12,6 +12,7 @@ import pytest
 from discord import app_commands
 
 from bot.discord_app.history_commands import HistoryCommands
+from bot.discord_app.job_buttons import _LOOKS
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationGroup
 from bot.discord_app.refusals import _PERIODS
@@ -40,31 +41,56 @@ def test_every_language_holds_every_message_with_the_same_placeholders() -> None
             assert placeholders(translated) == placeholders(message), (code, message)
 
 
+def _literals(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int = 0) -> list[str]:
+    """The strings ``node`` can be: a literal, either branch of a conditional, a dict's values, or what a
+    name was assigned in the module."""
+
+    def more(child: ast.expr, deeper: int = 0) -> list[str]:
+        return _literals(child, assigned, depth + deeper)
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return more(node.body) + more(node.orelse)
+    if isinstance(node, ast.Dict):
+        return [text for value in node.values if value is not None for text in more(value)]
+    if isinstance(node, ast.Subscript):
+        return more(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        return more(node.func.value) + [text for arg in node.args[1:] for text in more(arg)]
+    if isinstance(node, ast.Name) and depth < 3:
+        return [text for value in assigned.get(node.id, []) for text in more(value, 1)]
+    return []
+
+
 def _messages_in_code() -> set[str]:
+    """Message ids the code passes to ``tr`` and the localized errors: literals, either branch of a
+    conditional, and the values of names (or dicts) assigned in the same module."""
     found: set[str] = set()
-
-    def literals(node: ast.expr) -> list[str]:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [node.value]
-        if isinstance(node, ast.IfExp):
-            return literals(node.body) + literals(node.orelse)
-        return []
-
     for path in (ROOT / "bot").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(node.value)
+
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
             if name not in TRANSLATED or not node.args:
                 continue
             message = node.args[1] if name == "tr" and len(node.args) > 1 else node.args[0]
-            found.update(literals(message))
+            found.update(_literals(message, assigned))
     return found
 
 
 def test_every_message_the_code_asks_for_is_in_the_catalogs() -> None:
-    asked = _messages_in_code() | set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values())
-    assert len(asked) > 40
+    labels = {label for label, _ in _LOOKS.values()}
+    asked = _messages_in_code() | set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values()) | labels
+    assert len(asked) > 100
     missing = sorted(asked - set(catalogs()[SOURCE]))
     assert not missing, missing
 
