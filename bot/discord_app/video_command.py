@@ -222,7 +222,7 @@ class VideoCommand(commands.Cog):
         options = parent.options
         try:
             request = validate_request(
-                values.get("prompt") or _last_prompt(parent),
+                values.get("prompt", "").strip() or _last_prompt(parent),
                 parent.negative_prompt,
                 parent.seed,
                 duration=duration,
