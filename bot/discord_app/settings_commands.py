@@ -152,8 +152,12 @@ def _language(code: str | None) -> str:
     return f"Posts in channels (status cards, clips, notices) are in {name}."
 
 
+def channel_mentions(settings: ServerSettings) -> str:
+    """The channels where ``/video`` may be used, as mentions (which ping no one)."""
+    return ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
+
+
 def _channels(settings: ServerSettings) -> str:
     if not settings.channels:
         return "`/video` may be used in every channel."
-    listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
-    return f"`/video` may be used only in: {listed}."
+    return f"`/video` may be used only in: {channel_mentions(settings)}."

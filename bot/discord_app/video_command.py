@@ -22,6 +22,7 @@ from bot.discord_app.job_buttons import cancel_view
 from bot.discord_app.job_modals import extend_form, remix_form, send_form
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
+from bot.discord_app.settings_commands import channel_mentions
 from bot.faults import first_line
 from bot.i18n import tr
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
@@ -409,11 +410,10 @@ def _channel_allowed(interaction: discord.Interaction, settings: ServerSettings)
 
 
 def _elsewhere(settings: ServerSettings, locale: object) -> str:
-    listed = ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
     return tr(
         locale,
         "The moderators of this server keep `/video` to these channels: {channels}. Nothing was queued.",
-        channels=listed,
+        channels=channel_mentions(settings),
     )
 
 

@@ -109,3 +109,8 @@ def posted_video(discord: DiscordStandIn, job_id: int, workdir: Path) -> dict[st
     path.write_bytes(discord.posted_files[message["attachments"][0]["id"]])
     (video,) = ffprobe(path)["streams"]
     return dict(video)
+
+
+def button_ids(message: dict[str, Any]) -> dict[str, str]:
+    """The message's buttons: label -> custom id."""
+    return {b["label"]: b["custom_id"] for row in message.get("components") or [] for b in row["components"]}

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn
 from standins.discord.payloads import ALL_PERMISSIONS
 from standins.discord.replies import private_reply, reply_to, text
-from tests.acceptance.support import MEMBER, MODERATOR, OTHER_MEMBER, clip_posts, job, status_text, wait_until
-
-
-def _buttons(message: dict[str, Any]) -> dict[str, str]:
-    """The message's buttons: label -> custom id."""
-    return {b["label"]: b["custom_id"] for row in message.get("components") or [] for b in row["components"]}
+from tests.acceptance.support import (
+    MEMBER,
+    MODERATOR,
+    OTHER_MEMBER,
+    button_ids,
+    clip_posts,
+    job,
+    status_text,
+    wait_until,
+)
 
 
 async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
@@ -26,7 +29,7 @@ async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
             await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat **dancing**", seed=7))
             await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the first clip")
         (clip,) = clip_posts(discord, 1)
-        buttons = _buttons(clip)
+        buttons = button_ids(clip)
         assert buttons == {
             "Re-roll": "videobot:reroll:1",
             "Remix": "videobot:remix:1",
@@ -104,7 +107,7 @@ async def test_reroll_and_delete_work_after_a_restart_within_the_members_limits(
             (second_clip,) = clip_posts(discord, 2)
             moderator = discord.click(
                 int(second_clip["id"]),
-                _buttons(second_clip)["Delete"],
+                button_ids(second_clip)["Delete"],
                 MODERATOR,
                 permissions=ALL_PERMISSIONS,
             )

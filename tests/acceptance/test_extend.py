@@ -10,11 +10,15 @@ from typing import Any
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn
 from standins.discord.replies import private_reply, text
-from tests.acceptance.support import MEMBER, OTHER_MEMBER, clip_posts, job, posted_video, wait_until
-
-
-def _buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {b["label"]: b["custom_id"] for row in message.get("components") or [] for b in row["components"]}
+from tests.acceptance.support import (
+    MEMBER,
+    OTHER_MEMBER,
+    button_ids,
+    clip_posts,
+    job,
+    posted_video,
+    wait_until,
+)
 
 
 def _video_facts(discord: DiscordStandIn, job_id: int, tmp_path: Path) -> tuple[int, str, int, int]:
@@ -39,7 +43,7 @@ async def test_extend_continues_a_clip_with_the_image_model_up_to_the_maximum(
             await discord.interact(discord.slash_command("video", MEMBER, prompt="a cat walks", seed=4))
             await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the clip")
         (clip,) = clip_posts(discord, 1)
-        assert "Extend" in _buttons(clip)
+        assert "Extend" in button_ids(clip)
         frames, rate, width, height = _video_facts(discord, 1, tmp_path)
 
         async with bot_process(discord, env, tmp_path):
@@ -66,7 +70,7 @@ async def test_extend_continues_a_clip_with_the_image_model_up_to_the_maximum(
 async def _extend(discord: DiscordStandIn, clip: dict[str, Any]) -> str:
     """Click Extend on ``clip`` as another member and submit the form untouched; the private refusal, if
     the click was refused, else ""."""
-    click = discord.click(int(clip["id"]), _buttons(clip)["Extend"], OTHER_MEMBER)
+    click = discord.click(int(clip["id"]), button_ids(clip)["Extend"], OTHER_MEMBER)
     await discord.interact(click)
     refused = private_reply(click["token"])
     await wait_until(
