@@ -13,7 +13,15 @@ ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF", "BMP"})
 
 
 class ImageRejectedError(ValueError):
-    """The file is not an image this bot will use; the message says why, politely."""
+    """The file is not an image this bot will use; the message says why, politely.
+
+    ``template`` and ``values`` are the message before its ``{placeholders}`` are filled, for an
+    application that shows it in another language."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template.format_map(values))
+        self.template = template
+        self.values = values
 
 
 def load_image(data: bytes) -> Image.Image:
@@ -23,7 +31,9 @@ def load_image(data: bytes) -> Image.Image:
     pixel is decoded.
     """
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageRejectedError(f"The image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        raise ImageRejectedError(
+            "The image is larger than {limit} MB.", limit=MAX_IMAGE_BYTES // (1024 * 1024)
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -32,9 +42,11 @@ def load_image(data: bytes) -> Image.Image:
                 raise ImageRejectedError("That file is not a PNG, JPEG, WebP, GIF or BMP image.")
             width, height = probe.size
             if width * height > MAX_IMAGE_PIXELS:
-                limit = MAX_IMAGE_PIXELS // 1_000_000
                 raise ImageRejectedError(
-                    f"The image is {width}x{height}; please use one of at most {limit} megapixels."
+                    "The image is {width}x{height}; please use one of at most {limit} megapixels.",
+                    width=width,
+                    height=height,
+                    limit=MAX_IMAGE_PIXELS // 1_000_000,
                 )
             probe.load()
     except ImageRejectedError:

@@ -9,6 +9,7 @@ from bot.discord_app.checks import is_moderator
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.job_modals import FormAnswer
 from bot.discord_app.video_command import VideoCommand
+from bot.i18n import tr
 from bot.store.base import Audit
 from bot.store.jobs import JobStore
 from bot.store.moderation import ModerationStore
@@ -49,14 +50,16 @@ class JobButtonActions:
         job = await self._jobs.get(job_id)
         own = job is not None and job.user_id == interaction.user.id
         if not own and not is_moderator(interaction):
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            await interaction.response.send_message(tr(interaction.locale, NOT_YOURS), ephemeral=True)
             return
         # Answered first: Discord waits 3 seconds for an answer, and a delete may take longer.
         await interaction.response.defer(ephemeral=True, thinking=True)
         if interaction.message is not None:
             await interaction.message.delete()
-        await interaction.followup.send(f"Deleted the clip of job #{job_id}.", ephemeral=True)
+        # In the audit log before the moderator is told it is done, so that what they read next has it.
         if not own and interaction.guild_id is not None:
             owner = job.user_id if job is not None else None
             audit = Audit(interaction.guild_id, interaction.user.id, "clip deleted", f"job #{job_id}", owner)
             await self._moderation.record(audit)
+        deleted = tr(interaction.locale, "Deleted the clip of job #{job}.", job=job_id)
+        await interaction.followup.send(deleted, ephemeral=True)

@@ -48,9 +48,9 @@ class VideoBotTree(app_commands.CommandTree[discord.Client]):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         name = interaction.command.qualified_name if interaction.command else "(unknown)"
-        message = explain(error)
+        message = explain(error, interaction.locale)
         if message is None:
-            message = log_unexpected(f"command {name}", interaction.guild_id, error)
+            message = log_unexpected(f"command {name}", interaction.guild_id, error, interaction.locale)
         else:
             log.warning("command %s in guild %s: %s", name, interaction.guild_id, _kind(error))
         await answer_privately(interaction, message)

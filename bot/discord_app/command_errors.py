@@ -7,13 +7,16 @@ from discord import AppCommandOptionType, app_commands
 
 from bot.discord_app.checks import NotModeratorError
 from bot.faults import causes, is_store_outage
+from bot.i18n import tr
 
 
-def unexpected(incident: str) -> str:
+def unexpected(incident: str, locale: object = None) -> str:
     """The apology for a fault of the bot's own, with the id its traceback is logged under."""
-    return (
-        f"Sorry, something went wrong on my side (error `{incident}`). Please try again in a moment; "
-        "if it keeps happening, tell the bot's owner this error id."
+    return tr(
+        locale,
+        "Sorry, something went wrong on my side (error `{incident}`). Please try again in a moment; "
+        "if it keeps happening, tell the bot's owner this error id.",
+        incident=incident,
     )
 
 
@@ -34,39 +37,57 @@ UNKNOWN_COMMAND = (
 # How a reply names an option's value Discord could not resolve here: as a mention (which pings no one,
 # the client allows none), else in words.
 _MISSING = {
-    AppCommandOptionType.user: ("<@{}> is not a member of this server", "That member is not in this server"),
-    AppCommandOptionType.role: ("<@&{}> is not a role of this server", "That role is not in this server"),
-    AppCommandOptionType.mentionable: ("<@{}> is not in this server", "That member or role is not here"),
-    AppCommandOptionType.channel: ("<#{}> cannot be found here", "That channel cannot be found here"),
+    AppCommandOptionType.user: (
+        "<@{id}> is not a member of this server (any more), so nothing changed. "
+        "Please check the option and try again.",
+        "That member is not in this server (any more), so nothing changed. "
+        "Please check the option and try again.",
+    ),
+    AppCommandOptionType.role: (
+        "<@&{id}> is not a role of this server (any more), so nothing changed. "
+        "Please check the option and try again.",
+        "That role is not in this server (any more), so nothing changed. "
+        "Please check the option and try again.",
+    ),
+    AppCommandOptionType.mentionable: (
+        "<@{id}> is not in this server (any more), so nothing changed. "
+        "Please check the option and try again.",
+        "That member or role is not here (any more), so nothing changed. "
+        "Please check the option and try again.",
+    ),
+    AppCommandOptionType.channel: (
+        "<#{id}> cannot be found here (any more), so nothing changed. Please check the option and try again.",
+        "That channel cannot be found here (any more), so nothing changed. "
+        "Please check the option and try again.",
+    ),
 }
 
 
-def explain(error: app_commands.AppCommandError) -> str | None:
-    """The text for a failure the member can act on; None for a fault of the bot's own, which gets the
-    apology of ``unexpected`` (and a traceback in the log)."""
+def explain(error: app_commands.AppCommandError, locale: object = None) -> str | None:
+    """The text for a failure the member can act on, in ``locale``; None for a fault of the bot's own,
+    which gets the apology of ``unexpected`` (and a traceback in the log)."""
     if isinstance(error, app_commands.NoPrivateMessage):
-        return SERVERS_ONLY
+        return tr(locale, SERVERS_ONLY)
     if isinstance(error, NotModeratorError):
-        return MODERATORS_ONLY
+        return tr(locale, MODERATORS_ONLY)
     if isinstance(error, app_commands.CommandSignatureMismatch):
         # Raised, among others, when a required option is missing: Discord sent an older definition.
-        return OPTIONS_MISMATCH
+        return tr(locale, OPTIONS_MISMATCH)
     if isinstance(error, app_commands.CommandNotFound):
-        return UNKNOWN_COMMAND
+        return tr(locale, UNKNOWN_COMMAND)
     if isinstance(error, app_commands.TransformerError):
-        return _not_found(error)
+        return _not_found(error, locale)
     if isinstance(error, app_commands.CommandInvokeError) and database_unreachable(error.original):
-        return QUEUE_UNREACHABLE
+        return tr(locale, QUEUE_UNREACHABLE)
     return None
 
 
-def _not_found(error: app_commands.TransformerError) -> str | None:
+def _not_found(error: app_commands.TransformerError, locale: object) -> str | None:
     if error.type not in _MISSING:
         return None  # a value that failed a conversion: the bot's fault, not the member's
     mention, words = _MISSING[error.type]
     target_id = getattr(error.value, "id", None)
-    subject = mention.format(target_id) if isinstance(target_id, int) else words
-    return f"{subject} (any more), so nothing changed. Please check the option and try again."
+    return tr(locale, mention, id=target_id) if isinstance(target_id, int) else tr(locale, words)
 
 
 def database_unreachable(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 import aiohttp
 import discord
@@ -41,13 +41,19 @@ _MessageBuilder = Callable[[], dict[str, Any]]
 _Route = Callable[[JobRecord, _MessageBuilder, bool], Awaitable[discord.Message]]
 
 
+# Where a route posts, as its refusals name it (message ids of the catalogs).
+RoutePlace = Literal["in the channel", "as a reply to the command", "by direct message"]
+ROUTE_PLACES: tuple[RoutePlace, ...] = get_args(RoutePlace)
+
+
 class _RouteClosedError(Exception):
     """This route will not carry the message; the next one may."""
 
 
-def clip_title(job_id: int) -> str:
-    """The embed title of a job's clip; also how a retry recognises a clip already posted."""
-    return f"Job #{job_id}"
+def clip_title(job_id: int, locale: object = None) -> str:
+    """The embed title of a job's clip, in its channel's language; also how a retry recognises a clip
+    already posted (the job keeps its language, so a retry looks for the same title)."""
+    return tr(locale, "Job #{job}", job=job_id)
 
 
 class DiscordDelivery:
@@ -76,7 +82,7 @@ class DiscordDelivery:
     # -- posting --------------------------------------------------------------------------------------
     async def deliver(self, job: JobRecord, clip: EncodedClip, model: str) -> Posted:
         locale = job.locale
-        embed = discord.Embed(title=clip_title(job.id), description=quote_user_text(job.prompt))
+        embed = discord.Embed(title=clip_title(job.id, locale), description=quote_user_text(job.prompt))
         if job.negative_prompt:
             embed.add_field(
                 name=tr(locale, "Negative"), value=quote_user_text(job.negative_prompt), inline=False
@@ -136,12 +142,14 @@ class DiscordDelivery:
         self, channel: discord.abc.Messageable, job: JobRecord, since: discord.Object, via: str
     ) -> Posted | None:
         assert self._client.user is not None
+        # Its title in the job's language, or in English as posted before titles were translated.
+        titles = {clip_title(job.id, job.locale), clip_title(job.id)}
         # Every message since posting began: a busy channel may have had many since.
         async for message in channel.history(after=since, limit=None, oldest_first=True):
             if (
                 message.author.id == self._client.user.id
                 and message.attachments
-                and any(e.title == clip_title(job.id) for e in message.embeds)
+                and any(e.title in titles for e in message.embeds)
             ):
                 # A follow-up lands in the channel too; it is an application's webhook message.
                 kind = "followup" if via == "channel" and message.webhook_id else via
@@ -224,7 +232,7 @@ class DiscordDelivery:
 
     async def _as_followup(self, job: JobRecord, build: _MessageBuilder, private: bool) -> discord.Message:
         if not token_valid(job):
-            raise _RouteClosedError("the command's reply window has closed")
+            raise _RouteClosedError(tr(job.locale, "the command's reply window has closed"))
         webhook = self._webhook(job)
         return await self._send(
             job,
@@ -240,7 +248,9 @@ class DiscordDelivery:
         async def send() -> discord.Message:
             dm = await self._client.create_dm(discord.Object(job.user_id))
             message = build()
-            message["content"] = f"From <#{job.channel_id}>: {message['content']}"
+            message["content"] = tr(
+                job.locale, "From <#{channel}>: {text}", channel=job.channel_id, text=message["content"]
+            )
             return await dm.send(**message, allowed_mentions=discord.AllowedMentions.none())
 
         return await self._send(job, send, "by direct message")
@@ -256,18 +266,23 @@ class DiscordDelivery:
         self,
         job: JobRecord,
         send: Callable[[], Awaitable[discord.Message]],
-        where: str,
+        where: RoutePlace,
         attempts: int = 1,
     ) -> discord.Message:
         """Send once (follow-ups and DMs carry no nonce: the worker looks for a lost post before it tries
         again), or ``attempts`` times where a repeat is safe."""
+        place = tr(job.locale, where)
         for attempt in range(1, attempts + 1):
             try:
                 return await send()
             except discord.Forbidden as exc:
-                raise _RouteClosedError(f"I am not allowed to post {where}") from exc
+                raise _RouteClosedError(
+                    tr(job.locale, "I am not allowed to post {where}", where=place)
+                ) from exc
             except discord.NotFound as exc:
-                raise _RouteClosedError(f"I found nowhere to post {where}") from exc
+                raise _RouteClosedError(
+                    tr(job.locale, "I found nowhere to post {where}", where=place)
+                ) from exc
             except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError, OSError) as exc:
                 if attempt == attempts:
                     raise DeliveryUnavailableError(f"Discord did not accept it ({first_line(exc)})") from exc
@@ -277,5 +292,6 @@ class DiscordDelivery:
                 )
                 await asyncio.sleep(delay)
             except discord.HTTPException as exc:
-                raise _RouteClosedError(f"Discord refused it {where} (HTTP {exc.status})") from exc
+                refused = "Discord refused it {where} (HTTP {status})"
+                raise _RouteClosedError(tr(job.locale, refused, where=place, status=exc.status)) from exc
         raise AssertionError("unreachable")

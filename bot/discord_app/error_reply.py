@@ -10,16 +10,17 @@ from contextlib import asynccontextmanager
 import discord
 
 from bot.discord_app.command_errors import QUEUE_UNREACHABLE, database_unreachable, unexpected
+from bot.i18n import tr
 
 log = logging.getLogger("bot.discord_app.errors")
 
 
-def log_unexpected(what: str, guild_id: int | None, error: BaseException) -> str:
-    """Log a fault of the bot's own under a fresh id; the apology that names that id."""
+def log_unexpected(what: str, guild_id: int | None, error: BaseException, locale: object = None) -> str:
+    """Log a fault of the bot's own under a fresh id; the apology that names that id, in ``locale``."""
     incident = secrets.token_hex(4)
     # Names and ids only: an interaction's token and a member's prompt stay out of the log.
     log.error("error %s: %s failed in guild %s", incident, what, guild_id, exc_info=error)
-    return unexpected(incident)
+    return unexpected(incident, locale)
 
 
 async def answer_privately(interaction: discord.Interaction, message: str) -> None:
@@ -40,7 +41,7 @@ async def errors_answered(interaction: discord.Interaction, what: str) -> AsyncI
         yield
     except Exception as exc:
         if database_unreachable(exc):
-            message = QUEUE_UNREACHABLE
+            message = tr(interaction.locale, QUEUE_UNREACHABLE)
         else:
-            message = log_unexpected(what, interaction.guild_id, exc)
+            message = log_unexpected(what, interaction.guild_id, exc, interaction.locale)
         await answer_privately(interaction, message)

@@ -9,42 +9,63 @@ from discord.ext import commands
 from bot.discord_app.checks import is_moderator, server_id
 from bot.discord_app.safe_text import MAX_ECHO, quote_user_text
 from bot.discord_app.status import clip_link
+from bot.i18n import tr
 from bot.store.jobs import JobRecord, JobStore
+from bot.store.schema import JobState
 
 HISTORY_LENGTH = 10
 PROMPT_SHOWN = 80  # characters of each prompt in a history line
 CARD_PROMPT = 1000  # characters of the prompt on a /show card
 ERASED = "(prompt erased after the retention period)"
+_STATES = {
+    JobState.QUEUED: "queued",
+    JobState.RUNNING: "rendering",
+    JobState.DELIVERED: "delivered",
+    JobState.FAILED: "failed",
+    JobState.CANCELLED: "cancelled",
+}
 
 
-def _prompt(job: JobRecord, limit: int = MAX_ECHO) -> str:
-    return quote_user_text(job.prompt, limit) if job.prompt else ERASED
+def _prompt(job: JobRecord, locale: object, limit: int = MAX_ECHO) -> str:
+    return quote_user_text(job.prompt, limit) if job.prompt else tr(locale, ERASED)
 
 
-def history_line(job: JobRecord) -> str:
+def history_line(job: JobRecord, locale: object = None) -> str:
     when = discord.utils.format_dt(job.finished_at, "R") if job.finished_at else ""
     link = clip_link(job)
-    shown = f"[Job #{job.id}](<{link}>)" if link else f"Job #{job.id}"
-    return f"• {shown} {when}: “{_prompt(job, PROMPT_SHOWN)}” (seed {job.seed}, {quote_user_text(job.model)})"
+    shown = tr(locale, "Job #{job}", job=job.id)
+    return tr(
+        locale,
+        "• {job} {when}: “{prompt}” (seed {seed}, {model})",
+        job=f"[{shown}](<{link}>)" if link else shown,
+        when=when,
+        prompt=_prompt(job, locale, PROMPT_SHOWN),
+        seed=job.seed,
+        model=quote_user_text(job.model),
+    )
 
 
-def job_card(job: JobRecord) -> str:
+def job_card(job: JobRecord, locale: object = None) -> str:
     """One job as its member (or a moderator) is shown it by ``/show``."""
     # A story's prompt may be 3,000 characters: the card keeps room for the seed and the link.
+    state = tr(locale, _STATES[job.state])
     lines = [
-        f"**Job #{job.id}** by <@{job.user_id}>: {job.state.value}",
-        f"Prompt: “{_prompt(job, CARD_PROMPT)}”",
+        tr(locale, "**Job #{job}** by <@{user}>: {state}", job=job.id, user=job.user_id, state=state),
+        tr(locale, "Prompt: “{prompt}”", prompt=_prompt(job, locale, CARD_PROMPT)),
     ]
     if job.negative_prompt:
-        lines.append(f"Negative: “{quote_user_text(job.negative_prompt)}”")
+        lines.append(tr(locale, "Negative: “{prompt}”", prompt=quote_user_text(job.negative_prompt)))
     made = discord.utils.format_dt(job.created_at, "R")
-    lines.append(f"Seed {job.seed} · model {quote_user_text(job.model)} · made {made}")
+    model = quote_user_text(job.model)
+    lines.append(
+        tr(locale, "Seed {seed} · model {model} · made {when}", seed=job.seed, model=model, when=made)
+    )
     if job.parent_job_id is not None:
-        lines.append(f"Re-rolled from job #{job.parent_job_id}")
+        lines.append(tr(locale, "Re-rolled from job #{job}", job=job.parent_job_id))
     if (link := clip_link(job)) is not None:
-        lines.append(f"Clip: {link}")
+        lines.append(tr(locale, "Clip: {link}", link=link))
     elif job.error:
-        lines.append(f"Why it has no clip: {quote_user_text(job.error)}")
+        lines.append(tr(locale, "Why it has no clip: {reason}", reason=quote_user_text(job.error)))
     return "\n".join(lines)
 
 
@@ -62,19 +83,21 @@ class HistoryCommands(commands.Cog):
     async def history(
         self, interaction: discord.Interaction, member: discord.Member | discord.User | None = None
     ) -> None:
-        whose = member or interaction.user
+        whose, locale = member or interaction.user, interaction.locale
         if whose.id != interaction.user.id and not is_moderator(interaction):
             await interaction.response.send_message(
-                "Only moderators (Manage Server) can look at another member's clips.", ephemeral=True
+                tr(locale, "Only moderators (Manage Server) can look at another member's clips."),
+                ephemeral=True,
             )
             return
         jobs = await self._store.delivered_clips(server_id(interaction), whose.id, HISTORY_LENGTH)
         head = (
-            "Your latest clips here:"
+            tr(locale, "Your latest clips here:")
             if whose.id == interaction.user.id
-            else f"<@{whose.id}>'s latest clips here:"
+            else tr(locale, "<@{user}>'s latest clips here:", user=whose.id)
         )
-        text = "\n".join([head, *map(history_line, jobs)]) if jobs else "No clips here yet."
+        lines = [history_line(job, locale) for job in jobs]
+        text = "\n".join([head, *lines]) if jobs else tr(locale, "No clips here yet.")
         await interaction.response.send_message(text[:2000], ephemeral=True)
 
     @app_commands.command(name="show", description="Show one job's card and its clip")
@@ -84,10 +107,11 @@ class HistoryCommands(commands.Cog):
         found = await self._store.get(job)
         if found is None or not _may_see(interaction, found):
             await interaction.response.send_message(
-                f"There is no job #{job} here that you can see.", ephemeral=True
+                tr(interaction.locale, "There is no job #{job} here that you can see.", job=job),
+                ephemeral=True,
             )
             return
-        await interaction.response.send_message(job_card(found)[:2000], ephemeral=True)
+        await interaction.response.send_message(job_card(found, interaction.locale)[:2000], ephemeral=True)
 
 
 def _may_see(interaction: discord.Interaction, job: JobRecord) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 import discord
 
+from bot.i18n import tr
 from bot.video_request import MAX_PROMPT, MAX_SEED, MAX_STORY
 
 Form = Literal["remix", "extend"]
@@ -26,13 +27,20 @@ class FormAnswer:
     values: dict[str, str]
 
 
-def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story: bool) -> discord.ui.Modal:
-    """The Remix form, prefilled with the clip's prompt (a story's shots, separated by |), negative
-    prompt and seed."""
-    form = discord.ui.Modal(title="Remix this clip", custom_id=f"videobot:remix:{job_id}", timeout=None)
+# Discord's limit on a form's title and on an input's label, in any language.
+MAX_LABEL = 45
+
+
+def remix_form(
+    job_id: int, prompt: str, negative: str | None, seed: int, story: bool, locale: object = None
+) -> discord.ui.Modal:
+    """The Remix form in ``locale``, prefilled with the clip's prompt (a story's shots, separated by |),
+    negative prompt and seed."""
+    title = tr(locale, "Remix this clip")
+    form = discord.ui.Modal(title=title, custom_id=f"videobot:remix:{job_id}", timeout=None)
     form.add_item(
         discord.ui.TextInput(
-            label="Shots, separated by |" if story else "Prompt",
+            label=tr(locale, "Shots, separated by |") if story else tr(locale, "Prompt"),
             custom_id="prompt",
             style=discord.TextStyle.paragraph,
             default=prompt,
@@ -41,7 +49,7 @@ def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story:
     )
     form.add_item(
         discord.ui.TextInput(
-            label="Keep out of the clip (optional)",
+            label=tr(locale, "Keep out of the clip (optional)"),
             custom_id="negative",
             style=discord.TextStyle.paragraph,
             default=negative,
@@ -51,7 +59,7 @@ def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story:
     )
     form.add_item(
         discord.ui.TextInput(
-            label="Seed (empty: a new one)",
+            label=tr(locale, "Seed (empty: a new one)"),
             custom_id="seed",
             default=str(seed),
             required=False,
@@ -61,12 +69,13 @@ def remix_form(job_id: int, prompt: str, negative: str | None, seed: int, story:
     return form
 
 
-def extend_form(job_id: int, prompt: str) -> discord.ui.Modal:
-    """The Extend form: what happens next, if not more of the same."""
-    form = discord.ui.Modal(title="Extend this clip", custom_id=f"videobot:extend:{job_id}", timeout=None)
+def extend_form(job_id: int, prompt: str, locale: object = None) -> discord.ui.Modal:
+    """The Extend form in ``locale``: what happens next, if not more of the same."""
+    title = tr(locale, "Extend this clip")
+    form = discord.ui.Modal(title=title, custom_id=f"videobot:extend:{job_id}", timeout=None)
     form.add_item(
         discord.ui.TextInput(
-            label="What happens next (empty: more of the same)",
+            label=tr(locale, "What happens next (empty: more of the same)"),
             custom_id="prompt",
             style=discord.TextStyle.paragraph,
             placeholder=prompt[:100],

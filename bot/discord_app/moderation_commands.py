@@ -16,12 +16,13 @@ from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.safe_text import quote_user_text
 from bot.discord_app.settings_commands import SettingsGroup
 from bot.discord_app.status_message import edit_status
+from bot.i18n import tr
 from bot.limits import LimitLayer, LimitName, LimitPolicy, Limits, Scope
 from bot.model_catalog import ModelCatalog
 from bot.store.base import Audit
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.limit_overrides import LimitOverrideStore
-from bot.store.moderation import ModerationStore
+from bot.store.moderation import MAX_TERMS, AuditRecord, ModerationStore
 from bot.store.server_settings import ServerSettingsStore
 
 Count = app_commands.Range[int, 0, 10_000]
@@ -37,39 +38,69 @@ _LABELS = {
     LimitName.PER_DAY: ("per day", "per_day"),
     LimitName.GUILD_PER_DAY: ("server per day", "server_per_day"),
 }
+# What the audit log calls each action (stored in English; shown in the reader's language).
+AUDIT_ACTIONS = (
+    "limits set",
+    "limits reset",
+    "purge",
+    "ban",
+    "unban",
+    "cancel",
+    "clip deleted",
+    "blocklist add",
+    "blocklist remove",
+    "watermark",
+    "default model",
+    "language",
+    "channel allowed",
+    "channel removed",
+    "channels cleared",
+)
 
 
-def _target(user: Someone | None, role: discord.Role | None) -> tuple[Scope, int, str]:
+def _target(user: Someone | None, role: discord.Role | None, locale: object) -> tuple[Scope, int, str]:
     """(scope, id, label); labels render as mentions, which ping no one (the client allows none)."""
     if user is not None:
         return Scope.USER, user.id, f"<@{user.id}>"
     if role is not None:
         return Scope.ROLE, role.id, f"<@&{role.id}>"
-    return Scope.GUILD, 0, "the server default"
+    return Scope.GUILD, 0, tr(locale, "the server default")
 
 
 def _audit_target(user: Someone | None, role: discord.Role | None) -> tuple[int | None, str]:
-    """How an audit entry names the target: the member's id, or a plain-words label."""
+    """How an audit entry names the target: the member's id, or a plain-words label (kept in English)."""
     if user is not None:
         return user.id, ""
     return None, (f"role {role.name}" if role is not None else "server default")
 
 
-def _describe(limits: Limits | LimitLayer) -> str:
+def _describe(limits: Limits | LimitLayer, locale: object = None) -> str:
     def show(value: int | None) -> str:
-        return "inherited" if value is None else ("no limit" if value == 0 else str(value))
+        if value is None:
+            return tr(locale, "inherited")
+        return tr(locale, "no limit") if value == 0 else str(value)
 
-    return ", ".join(f"{label}: {show(limits.of(name))}" for name, (label, _) in _LABELS.items())
+    return ", ".join(_named(label, show(limits.of(name)), locale) for name, (label, _) in _LABELS.items())
 
 
-def _describe_caps(caps: Limits) -> str:
-    capped_ones = [f"{label}: {cap}" for name, (label, _) in _LABELS.items() if (cap := caps.of(name)) > 0]
+def _named(label: str, value: object, locale: object) -> str:
+    return tr(locale, "{label}: {value}", label=tr(locale, label), value=value)
+
+
+def _describe_caps(caps: Limits, locale: object) -> str:
+    capped_ones = [
+        _named(label, cap, locale) for name, (label, _) in _LABELS.items() if (cap := caps.of(name)) > 0
+    ]
     if not capped_ones:
-        return "The bot's owner has set no caps."
-    return "Caps set by the bot's owner, which no setting here can exceed: " + ", ".join(capped_ones) + "."
+        return tr(locale, "The bot's owner has set no caps.")
+    return tr(
+        locale,
+        "Caps set by the bot's owner, which no setting here can exceed: {caps}.",
+        caps=", ".join(capped_ones),
+    )
 
 
-def _above_caps(layer: LimitLayer, caps: Limits) -> str | None:
+def _above_caps(layer: LimitLayer, caps: Limits, locale: object) -> str | None:
     """Why ``layer`` asks for more than the owner allows, or None if it stays within the caps."""
     reasons = []
     for name, (_, option) in _LABELS.items():
@@ -77,11 +108,27 @@ def _above_caps(layer: LimitLayer, caps: Limits) -> str | None:
         if value is None or cap <= 0 or 0 < value <= cap:
             continue
         if value == 0:
-            why = f"`{option}:0` means no limit, which the bot owner's cap of {cap} does not allow"
+            why = (
+                "`{option}:0` means no limit, which the bot owner's cap of {cap} does not allow: "
+                "choose from 1 to {cap}."
+            )
         else:
-            why = f"`{option}:{value}` is above the bot owner's cap of {cap}"
-        reasons.append(f"{why}: choose from 1 to {cap}.")
+            why = "`{option}:{value}` is above the bot owner's cap of {cap}: choose from 1 to {cap}."
+        reasons.append(tr(locale, why, option=tr(locale, option), value=value, cap=cap))
     return "\n".join(reasons) or None
+
+
+def audit_line(entry: AuditRecord, locale: object) -> str:
+    """One audit entry: when, who, what (in the reader's language), whom, and the stored details."""
+    action = tr(locale, entry.action) if entry.action in AUDIT_ACTIONS else entry.action
+    line = (
+        f"{discord.utils.format_dt(entry.created_at, 'R')} <@{entry.moderator_id}> {quote_user_text(action)}"
+    )
+    if entry.target_user_id:
+        line += f" <@{entry.target_user_id}>"
+    if not entry.details:
+        return line
+    return tr(locale, "{label}: {value}", label=line, value=quote_user_text(entry.details))
 
 
 class ModerationGroup(
@@ -139,35 +186,33 @@ class ModerationGroup(
     async def limits_reset(
         self, interaction: discord.Interaction, user: Someone | None = None, role: discord.Role | None = None
     ) -> None:
-        guild_id = server_id(interaction)
-        scope, target, label = _target(user, role)
+        guild_id, locale = server_id(interaction), interaction.locale
+        scope, target, label = _target(user, role, locale)
         removed = await self._overrides.reset_limits(guild_id, scope, target)
         if removed:
             target_user, words = _audit_target(user, role)
             await self._moderation.record(
                 Audit(guild_id, interaction.user.id, "limits reset", words, target_user)
             )
-        await _reply(
-            interaction, f"Limits for {label} reset." if removed else f"{label} had no limits of its own."
-        )
+        if removed:
+            await _reply(interaction, tr(locale, "Limits for {target} reset.", target=label))
+        else:
+            await _reply(interaction, tr(locale, "{target} had no limits of its own.", target=label))
 
     @app_commands.command(name="ban", description="Stop a member from using /video in this server")
     async def ban(self, interaction: discord.Interaction, user: Someone, reason: str | None = None) -> None:
         guild_id = server_id(interaction)
         await self._moderation.ban(guild_id, user.id, reason[:300] if reason else None, interaction.user.id)
         purged = await self._jobs.purge(guild_id, user.id)
-        await _reply(
-            interaction,
-            f"<@{user.id}> can no longer use `/video` here; {len(purged)} queued job(s) cancelled.",
-        )
+        banned = "<@{user}> can no longer use `/video` here; queued jobs cancelled: {count}."
+        await _reply(interaction, tr(interaction.locale, banned, user=user.id, count=len(purged)))
         await _mark_cancelled(interaction, purged)
 
     @app_commands.command(name="unban", description="Let a member use /video again")
     async def unban(self, interaction: discord.Interaction, user: Someone) -> None:
         removed = await self._moderation.unban(server_id(interaction), user.id, interaction.user.id)
-        await _reply(
-            interaction, f"<@{user.id}> " + ("may use `/video` again." if removed else "was not banned.")
-        )
+        text = "<@{user}> may use `/video` again." if removed else "<@{user}> was not banned."
+        await _reply(interaction, tr(interaction.locale, text, user=user.id))
 
     @app_commands.command(
         name="purge", description="Cancel queued jobs: a member's, or everyone's in this server"
@@ -178,30 +223,40 @@ class ModerationGroup(
         purged = await self._jobs.purge(guild_id, target_user)
         details = f"{len(purged)} job(s)"
         await self._moderation.record(Audit(guild_id, interaction.user.id, "purge", details, target_user))
-        whose = f"<@{user.id}>'s" if user else "all"
-        await _reply(interaction, f"Cancelled {len(purged)} of {whose} queued job(s).")
+        if user is not None:
+            text = tr(
+                interaction.locale,
+                "Queued jobs of <@{user}> cancelled: {count}.",
+                user=user.id,
+                count=len(purged),
+            )
+        else:
+            text = tr(interaction.locale, "Queued jobs cancelled: {count}.", count=len(purged))
+        await _reply(interaction, text)
         await _mark_cancelled(interaction, purged)
 
     @blocklist.command(name="add", description="Refuse prompts that contain this term")
     async def blocklist_add(self, interaction: discord.Interaction, term: Term) -> None:
         added = await self._moderation.add_term(server_id(interaction), term, interaction.user.id)
-        shown = quote_user_text(term)
         if added is None:
-            text = "The blocklist is full (200 terms); remove one first."
+            text = "The blocklist is full ({count} terms); remove one first."
         else:
-            text = f"Blocked “{shown}”." if added else f"“{shown}” was already blocked."
-        await _reply(interaction, text)
+            text = "Blocked “{term}”." if added else "“{term}” was already blocked."
+        await _reply(interaction, tr(interaction.locale, text, term=quote_user_text(term), count=MAX_TERMS))
 
     @blocklist.command(name="remove", description="Allow a blocked term again")
     async def blocklist_remove(self, interaction: discord.Interaction, term: Term) -> None:
         removed = await self._moderation.remove_term(server_id(interaction), term, interaction.user.id)
-        shown = quote_user_text(term)
-        await _reply(interaction, f"Unblocked “{shown}”." if removed else f"“{shown}” was not blocked.")
+        text = "Unblocked “{term}”." if removed else "“{term}” was not blocked."
+        await _reply(interaction, tr(interaction.locale, text, term=quote_user_text(term)))
 
     @blocklist.command(name="list", description="Show the blocked terms")
     async def blocklist_list(self, interaction: discord.Interaction) -> None:
         terms = await self._moderation.terms(server_id(interaction))
-        text = ", ".join(f"“{quote_user_text(t)}”" for t in terms) if terms else "No terms are blocked."
+        if terms:
+            text = ", ".join(f"“{quote_user_text(t)}”" for t in terms)
+        else:
+            text = tr(interaction.locale, "No terms are blocked.")
         await _reply(interaction, text[:1900])
 
     @app_commands.command(
@@ -209,19 +264,19 @@ class ModerationGroup(
     )
     async def watermark(self, interaction: discord.Interaction, on: bool) -> None:
         await self._settings.set_watermark(server_id(interaction), on, interaction.user.id)
-        state = "now carry" if on else "no longer carry"
-        await _reply(interaction, f"Clips made here {state} a visible “AI” badge.")
+        text = (
+            "Clips made here now carry a visible “AI” badge."
+            if on
+            else "Clips made here no longer carry a visible “AI” badge."
+        )
+        await _reply(interaction, tr(interaction.locale, text))
 
     @app_commands.command(name="audit", description="Recent moderator actions in this server")
     async def audit(self, interaction: discord.Interaction) -> None:
         entries = await self._moderation.audit(server_id(interaction))
-        lines = [
-            f"{discord.utils.format_dt(e.created_at, 'R')} <@{e.moderator_id}> {e.action}"
-            + (f" <@{e.target_user_id}>" if e.target_user_id else "")
-            + (f": {quote_user_text(e.details)}" if e.details else "")
-            for e in entries
-        ]
-        await _reply(interaction, "\n".join(lines)[:1900] if lines else "No moderator actions yet.")
+        lines = [audit_line(entry, interaction.locale) for entry in entries]
+        text = "\n".join(lines)[:1900] if lines else tr(interaction.locale, "No moderator actions yet.")
+        await _reply(interaction, text)
 
     async def show_limits(
         self,
@@ -230,21 +285,25 @@ class ModerationGroup(
         user: Someone | None,
         role: discord.Role | None,
     ) -> None:
-        caps = _describe_caps(self._policy.caps)
+        locale = interaction.locale
+        caps = _describe_caps(self._policy.caps, locale)
         if user is not None:
             # Someone who has left the server has no roles here any more.
             roles = [r.id for r in user.roles] if isinstance(user, discord.Member) else []
             effective = await self._overrides.effective_limits(guild_id, user.id, roles, self._policy)
-            await _reply(interaction, f"<@{user.id}> gets {_describe(effective)}.\n{caps}")
+            gets = tr(locale, "<@{user}> gets {limits}.", user=user.id, limits=_describe(effective, locale))
+            await _reply(interaction, f"{gets}\n{caps}")
             return
-        scope, target, label = _target(None, role)
+        scope, target, label = _target(None, role, locale)
         overrides = {(s, t): layer for s, t, layer in await self._overrides.limit_overrides(guild_id)}
         own = overrides.get((scope, target))
-        text = f"Config defaults: {_describe(self._policy.defaults)}.\n"
-        text += f"{label.capitalize() if scope is Scope.GUILD else label}: " + (
-            _describe(own) + "." if own else "nothing set (inherits)."
-        )
-        await _reply(interaction, f"{text}\n{caps}")
+        defaults = tr(locale, "Config defaults: {limits}.", limits=_describe(self._policy.defaults, locale))
+        label = label[:1].upper() + label[1:]
+        if own:
+            layer = tr(locale, "{target}: {limits}.", target=label, limits=_describe(own, locale))
+        else:
+            layer = tr(locale, "{target}: nothing set (inherits).", target=label)
+        await _reply(interaction, f"{defaults}\n{layer}\n{caps}")
 
     async def set_limits(
         self,
@@ -254,19 +313,23 @@ class ModerationGroup(
         role: discord.Role | None,
         layer: LimitLayer,
     ) -> None:
-        scope, target, label = _target(user, role)
+        locale = interaction.locale
+        scope, target, label = _target(user, role, locale)
         if layer.is_empty():
-            await _reply(interaction, "Give at least one limit to set, for example `max_pending:3`.")
-            return
-        if user is not None and role is not None:
-            await _reply(interaction, "Set limits for a member or for a role, not both at once.")
-            return
-        if scope is not Scope.GUILD and layer.guild_per_day is not None:
+            example = tr(locale, "max_pending")
             await _reply(
-                interaction, "`server_per_day` is the whole server's total: set it without a member or role."
+                interaction,
+                tr(locale, "Give at least one limit to set, for example `{option}:3`.", option=example),
             )
             return
-        if (refusal := _above_caps(layer, self._policy.caps)) is not None:
+        if user is not None and role is not None:
+            await _reply(interaction, tr(locale, "Set limits for a member or for a role, not both at once."))
+            return
+        if scope is not Scope.GUILD and layer.guild_per_day is not None:
+            total = "`{option}` is the whole server's total: set it without a member or role."
+            await _reply(interaction, tr(locale, total, option=tr(locale, "server_per_day")))
+            return
+        if (refusal := _above_caps(layer, self._policy.caps, locale)) is not None:
             await _reply(interaction, refusal)
             return
         result = await self._overrides.set_limits(guild_id, scope, target, layer)
@@ -275,7 +338,10 @@ class ModerationGroup(
         await self._moderation.record(
             Audit(guild_id, interaction.user.id, "limits set", details, target_user)
         )
-        await _reply(interaction, f"Limits for {label}: {_describe(result)}.")
+        await _reply(
+            interaction,
+            tr(locale, "Limits for {target}: {limits}.", target=label, limits=_describe(result, locale)),
+        )
 
 
 async def _mark_cancelled(interaction: discord.Interaction, jobs: list[JobRecord]) -> None:

@@ -13,7 +13,7 @@ from discord import app_commands
 from bot.discord_app.autocomplete import model_choices
 from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.error_reply import answer_privately
-from bot.i18n import catalogs
+from bot.i18n import catalogs, tr
 from bot.model_catalog import ModelCatalog
 from bot.store.server_settings import MAX_CHANNELS, ServerSettings, ServerSettingsStore, TooManyChannelsError
 
@@ -48,7 +48,7 @@ class SettingsGroup(
     @app_commands.command(name="show", description="This server's settings for /video")
     async def show(self, interaction: discord.Interaction) -> None:
         settings = await self._settings.get(server_id(interaction))
-        await answer_privately(interaction, self._describe(settings))
+        await answer_privately(interaction, self._describe(settings, interaction.locale))
 
     @app_commands.command(name="channel", description="Allow /video in a channel, or stop listing it")
     @app_commands.describe(
@@ -58,31 +58,37 @@ class SettingsGroup(
     async def channel(
         self, interaction: discord.Interaction, channel: app_commands.AppCommandChannel, allowed: bool
     ) -> None:
-        guild_id, moderator = server_id(interaction), interaction.user.id
+        guild_id, moderator, locale = server_id(interaction), interaction.user.id, interaction.locale
         if channel.guild_id != guild_id or channel.type not in _POSTABLE:
-            await answer_privately(interaction, "Pick a channel of this server where messages can be posted.")
+            await answer_privately(
+                interaction, tr(locale, "Pick a channel of this server where messages can be posted.")
+            )
             return
         if allowed:
             try:
                 changed = await self._settings.allow_channel(guild_id, channel.id, channel.name, moderator)
             except TooManyChannelsError:
                 await answer_privately(
-                    interaction, f"A server can list at most {MAX_CHANNELS} channels; remove one first."
+                    interaction,
+                    tr(
+                        locale,
+                        "A server can list at most {count} channels; remove one first.",
+                        count=MAX_CHANNELS,
+                    ),
                 )
                 return
         else:
             changed = await self._settings.disallow_channel(guild_id, channel.id, channel.name, moderator)
         settings = await self._settings.get(guild_id)
-        news = ("Done. " if changed else "Nothing to change. ") + _channels(settings)
-        await answer_privately(interaction, news)
+        await answer_privately(interaction, _done(changed, _channels(settings, locale), locale))
 
     @app_commands.command(
         name="everywhere", description="Allow /video in every channel again (empties the list)"
     )
     async def everywhere(self, interaction: discord.Interaction) -> None:
         cleared = await self._settings.allow_every_channel(server_id(interaction), interaction.user.id)
-        done = "Done. " if cleared else "Nothing to change. "
-        await answer_privately(interaction, done + _channels(ServerSettings()))
+        locale = interaction.locale
+        await answer_privately(interaction, _done(cleared > 0, _channels(ServerSettings(), locale), locale))
 
     @app_commands.command(
         name="language", description="The language of the bot's posts in this server's channels"
@@ -90,32 +96,43 @@ class SettingsGroup(
     @app_commands.describe(language="Leave out to follow the server's own language (Discord's setting)")
     @app_commands.choices(language=[app_commands.Choice(name=name, value=code) for code, name in LANGUAGES])
     async def language(self, interaction: discord.Interaction, language: str | None = None) -> None:
+        locale = interaction.locale
         if language is not None and language not in catalogs():
-            await answer_privately(interaction, "That language is not available; pick one from the list.")
+            await answer_privately(
+                interaction, tr(locale, "That language is not available; pick one from the list.")
+            )
             return
         await self._settings.set_language(server_id(interaction), language, interaction.user.id)
-        await answer_privately(interaction, "Done. " + _language(language))
+        await answer_privately(interaction, _done(True, _language(language, locale), locale))
 
     @app_commands.command(name="model", description="The model /video uses here when a member picks none")
     @app_commands.describe(model="One of the enabled models; leave out to use the bot's default")
     async def model(
         self, interaction: discord.Interaction, model: app_commands.Range[str, 1, 200] | None = None
     ) -> None:
+        locale = interaction.locale
         if model is not None and model not in self._catalog.presets:
-            await answer_privately(interaction, "That model is not enabled here; pick one from the list.")
-            return
-        if model is not None and self._catalog.presets[model].family.needs_image:
             await answer_privately(
-                interaction,
-                f"`{model}` makes clips from an image only, so it cannot be the default for prompts; "
-                "members who attach an image get the bot's image model.",
+                interaction, tr(locale, "That model is not enabled here; pick one from the list.")
             )
             return
+        if model is not None and self._catalog.presets[model].family.needs_image:
+            only_images = (
+                "`{model}` makes clips from an image only, so it cannot be the default for prompts; "
+                "members who attach an image get the bot's image model."
+            )
+            await answer_privately(interaction, tr(locale, only_images, model=model))
+            return
         await self._settings.set_default_model(server_id(interaction), model, interaction.user.id)
-        chosen = f"`{model}`" if model else f"the bot's default, `{self._catalog.default}`"
-        await answer_privately(
-            interaction, f"Done. `/video` here now uses {chosen} when a member picks no model."
-        )
+        if model is None:
+            news = tr(
+                locale,
+                "`/video` here now uses the bot's default, `{model}`, when a member picks no model.",
+                model=self._catalog.default,
+            )
+        else:
+            news = tr(locale, "`/video` here now uses `{model}` when a member picks no model.", model=model)
+        await answer_privately(interaction, _done(True, news, locale))
 
     @model.autocomplete("model")
     async def model_choices(
@@ -123,33 +140,43 @@ class SettingsGroup(
     ) -> list[app_commands.Choice[str]]:
         return model_choices(self._catalog, typed)
 
-    def _describe(self, settings: ServerSettings) -> str:
-        model = settings.default_model
+    def _describe(self, settings: ServerSettings, locale: object) -> str:
+        model, default = settings.default_model, self._catalog.default
         if model is None:
-            model_line = f"Default model: the bot's default, `{self._catalog.default}`."
+            model_line = tr(locale, "Default model: the bot's default, `{default}`.", default=default)
         elif model in self._catalog.presets:
-            model_line = f"Default model: `{model}`."
+            model_line = tr(locale, "Default model: `{model}`.", model=model)
         else:
-            model_line = (
-                f"Default model: `{model}`, which the bot's owner no longer enables, so the bot's default "
-                f"`{self._catalog.default}` is used instead."
+            model_line = tr(
+                locale,
+                "Default model: `{model}`, which the bot's owner no longer enables, so the bot's default "
+                "`{default}` is used instead.",
+                model=model,
+                default=default,
             )
-        badge = "on" if settings.watermark else "off"
+        badge = (
+            tr(locale, "Visible “AI” badge on clips: on.")
+            if settings.watermark
+            else tr(locale, "Visible “AI” badge on clips: off.")
+        )
         return "\n".join(
-            [
-                _channels(settings),
-                model_line,
-                _language(settings.language),
-                f"Visible “AI” badge on clips: {badge}.",
-            ]
+            [_channels(settings, locale), model_line, _language(settings.language, locale), badge]
         )
 
 
-def _language(code: str | None) -> str:
+def _done(changed: bool, news: str, locale: object) -> str:
+    if changed:
+        return tr(locale, "Done. {news}", news=news)
+    return tr(locale, "Nothing to change. {news}", news=news)
+
+
+def _language(code: str | None, locale: object) -> str:
     if code is None:
-        return "Posts in channels (status cards, clips, notices) follow the server's own language."
+        return tr(
+            locale, "Posts in channels (status cards, clips, notices) follow the server's own language."
+        )
     name = dict(LANGUAGES).get(code, code)
-    return f"Posts in channels (status cards, clips, notices) are in {name}."
+    return tr(locale, "Posts in channels (status cards, clips, notices) are in {language}.", language=name)
 
 
 def channel_mentions(settings: ServerSettings) -> str:
@@ -157,7 +184,7 @@ def channel_mentions(settings: ServerSettings) -> str:
     return ", ".join(f"<#{channel}>" for channel in sorted(settings.channels))
 
 
-def _channels(settings: ServerSettings) -> str:
+def _channels(settings: ServerSettings, locale: object) -> str:
     if not settings.channels:
-        return "`/video` may be used in every channel."
-    return f"`/video` may be used only in: {channel_mentions(settings)}."
+        return tr(locale, "`/video` may be used in every channel.")
+    return tr(locale, "`/video` may be used only in: {channels}.", channels=channel_mentions(settings))

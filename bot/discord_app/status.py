@@ -64,7 +64,8 @@ def rendering(
     filled = round(10 * step / steps)
     bar = "▰" * filled + "▱" * (10 - filled)
     story = tr(locale, "shot {shot} of {shots}", shot=shot, shots=shots) + ", " if shot and shots else ""
-    return f"{text}: {story}{bar} " + tr(locale, "step {step} of {steps}", step=step, steps=steps)
+    progress = f"{story}{bar} " + tr(locale, "step {step} of {steps}", step=step, steps=steps)
+    return tr(locale, "{status}: {progress}", status=text, progress=progress)
 
 
 def requeued(job_id: int, reason: str, locale: object = None) -> str:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Literal
 
 import aiohttp
 import discord
@@ -24,7 +25,7 @@ from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
 from bot.discord_app.settings_commands import channel_mentions
 from bot.faults import first_line
-from bot.i18n import tr
+from bot.i18n import LocalizedError, tr
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
 from bot.model_catalog import ModelCatalog, ModelChoiceError
@@ -172,7 +173,12 @@ class VideoCommand(commands.Cog):
             await send_form(
                 interaction,
                 remix_form(
-                    parent.id, parent.prompt, parent.negative_prompt, parent.seed, bool(parent.options.shots)
+                    parent.id,
+                    parent.prompt,
+                    parent.negative_prompt,
+                    parent.seed,
+                    bool(parent.options.shots),
+                    interaction.locale,
                 ),
             )
 
@@ -208,7 +214,7 @@ class VideoCommand(commands.Cog):
         """The Extend button: a form for what happens next, if the clip can grow."""
         parent = await self._parent(interaction, job_id, "extended", extending=self._max_extend)
         if parent is not None:
-            await send_form(interaction, extend_form(parent.id, _last_prompt(parent)))
+            await send_form(interaction, extend_form(parent.id, _last_prompt(parent), interaction.locale))
 
     async def extended(self, interaction: discord.Interaction, job_id: int, values: dict[str, str]) -> None:
         """The Extend form's answer: a new job continuing the clip from its last frame with the image model
@@ -237,21 +243,19 @@ class VideoCommand(commands.Cog):
         await self._start(interaction, request, model, None, parent.id, from_frame=True)
 
     async def _parent(
-        self, interaction: discord.Interaction, job_id: int, done: str, extending: float | None = None
+        self, interaction: discord.Interaction, job_id: int, done: Made, extending: float | None = None
     ) -> JobRecord | None:
         """Job ``job_id``, when a new clip can be made from it here (``extending``: continued, up to that
         many seconds); else None, the member told why."""
-        parent = await self._store.get(job_id)
+        parent, locale = await self._store.get(job_id), interaction.locale
         problem = _parent_problem(interaction, parent, done, extending)
         if problem is None:
             settings = await self._settings.get(server_id(interaction))
-            problem = (
-                None if _channel_allowed(interaction, settings) else _elsewhere(settings, interaction.locale)
-            )
+            problem = None if _channel_allowed(interaction, settings) else _elsewhere(settings, locale)
         if problem is None and parent is not None and extending is not None:
-            problem = _cannot_extend(parent, self._catalog.image_default, extending)
+            problem = _cannot_extend(parent, self._catalog.image_default, extending, locale)
         if problem is not None or parent is None:
-            await interaction.response.send_message(problem or _gone(done), ephemeral=True)
+            await interaction.response.send_message(problem or tr(locale, _GONE[done]), ephemeral=True)
             return None
         return parent
 
@@ -329,7 +333,10 @@ class VideoCommand(commands.Cog):
                 new = replace(new, options=replace(new.options, image=True), image_png=png)
             submitted = refusal or await self._store.submit(new, self._limits, role_ids)
         except ImageRefusedError as exc:
-            await _refuse_privately(interaction, f"{exc} Nothing was queued.")
+            refusal_text = tr(
+                interaction.locale, "{why} Nothing was queued.", why=exc.text_in(interaction.locale)
+            )
+            await _refuse_privately(interaction, refusal_text)
             return
         except Exception as exc:
             log.error("could not queue interaction %s: %s", interaction.id, first_line(exc))
@@ -372,31 +379,47 @@ class VideoCommand(commands.Cog):
             try:
                 return await loop.run_in_executor(self._decoder, first_frame_png, data)
             except ImageRejectedError as exc:
-                raise ImageRefusedError(str(exc)) from exc
+                raise ImageRefusedError(exc.template, **exc.values) from exc
             finally:
                 del data
                 await loop.run_in_executor(self._decoder, release_freed_memory)
 
 
-def _gone(done: str) -> str:
-    return f"This clip's job is no longer known to the bot, so it cannot be {done}; use `/video` instead."
+# What a clip's button makes of it, and why it cannot when the clip's job or prompt is gone.
+Made = Literal["re-rolled", "remixed", "extended"]
+_GONE: dict[Made, str] = {
+    "re-rolled": "This clip's job is no longer known to the bot, so it cannot be re-rolled; "
+    "use `/video` instead.",
+    "remixed": "This clip's job is no longer known to the bot, so it cannot be remixed; "
+    "use `/video` instead.",
+    "extended": "This clip's job is no longer known to the bot, so it cannot be extended; "
+    "use `/video` instead.",
+}
+_ERASED: dict[Made, str] = {
+    "re-rolled": "This clip's prompt was erased under this bot's retention policy, "
+    "so it cannot be re-rolled.",
+    "remixed": "This clip's prompt was erased under this bot's retention policy, so it cannot be remixed.",
+    "extended": "This clip's prompt was erased under this bot's retention policy, so it cannot be extended.",
+}
 
 
 def _parent_problem(
-    interaction: discord.Interaction, parent: JobRecord | None, done: str, extending: float | None = None
+    interaction: discord.Interaction, parent: JobRecord | None, done: Made, extending: float | None = None
 ) -> str | None:
-    """Why a new clip cannot be made from ``parent`` here (``done``: "re-rolled", "remixed"…), if not.
-    An extension continues the posted clip, so a clip that started from an image may be extended."""
+    """Why a new clip cannot be made from ``parent`` here, if not. An extension continues the posted
+    clip, so a clip that started from an image may be extended."""
+    locale = interaction.locale
     if interaction.guild_id is None:
-        return "This button works on clips in a server."
+        return tr(locale, "This button works on clips in a server.")
     if parent is None or parent.guild_id != interaction.guild_id:
-        return _gone(done)
+        return tr(locale, _GONE[done])
     if not parent.prompt:
-        return f"This clip's prompt was erased under this bot's retention policy, so it cannot be {done}."
+        return tr(locale, _ERASED[done])
     if parent.options.image and extending is None:
-        return (
+        return tr(
+            locale,
             "This clip started from an image, which the bot does not keep: "
-            "use `/video` with the image to make another."
+            "use `/video` with the image to make another.",
         )
     return None
 
@@ -417,16 +440,24 @@ def _elsewhere(settings: ServerSettings, locale: object) -> str:
     )
 
 
-def _cannot_extend(parent: JobRecord, image_model: str | None, max_seconds: float) -> str | None:
+def _cannot_extend(
+    parent: JobRecord, image_model: str | None, max_seconds: float, locale: object
+) -> str | None:
     if image_model is None:
-        return "This bot has no model that continues clips any more, so it cannot extend this one."
+        return tr(
+            locale, "This bot has no model that continues clips any more, so it cannot extend this one."
+        )
     if parent.state is not JobState.DELIVERED or parent.result_message_id is None:
-        return "Only a posted clip can be extended."
+        return tr(locale, "Only a posted clip can be extended.")
     if parent.options.gif:
-        return "GIFs cannot be extended: make the clip as an mp4 to extend it."
+        return tr(locale, "GIFs cannot be extended: make the clip as an mp4 to extend it.")
     if parent.clip_seconds is not None and parent.clip_seconds > max_seconds - MIN_EXTENSION:
-        length = f"{parent.clip_seconds:.0f} s"
-        return f"This clip is {length} long already; clips here are extended up to {max_seconds:g} s."
+        return tr(
+            locale,
+            "This clip is {length:.0f} s long already; clips here are extended up to {limit:g} s.",
+            length=parent.clip_seconds,
+            limit=max_seconds,
+        )
     return None
 
 
@@ -462,7 +493,7 @@ NEEDED_PERMISSIONS = {
 }
 
 
-class ImageRefusedError(Exception):
+class ImageRefusedError(LocalizedError):
     """The attached image cannot be used; the message says why, for the member."""
 
 

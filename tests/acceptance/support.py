@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import catalogs, tr
 from bot.store.engine import create_engine
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import FINAL_STATES
@@ -78,11 +79,11 @@ async def job_exists(url: str, job_id: int = 1) -> bool:
 
 def clip_posts(discord: DiscordStandIn, job_id: int = 1) -> list[dict[str, Any]]:
     """Messages that exist now carrying this job's clip: in the channel, as follow-ups, or in DMs."""
-    title = f"Job #{job_id}"
+    titles = {tr(language, "Job #{job}", job=job_id) for language in catalogs()}  # in the server's language
     return [
         m
         for m in discord.messages.values()
-        if m["attachments"] and any(e.get("title") == title for e in m.get("embeds") or [])
+        if m["attachments"] and any(e.get("title") in titles for e in m.get("embeds") or [])
     ]
 
 

@@ -81,7 +81,7 @@ async def test_moderators_can_ban_someone_who_has_left_the_server(
         shown = await reply_to(discord, _moderate(discord, "limits", "show", user=LEFT))
         assert is_private(shown) and text(shown).startswith(f"<@{LEFT}> gets pending at once:")
         purged = await reply_to(discord, _moderate(discord, "purge", user=LEFT))
-        assert is_private(purged) and text(purged) == f"Cancelled 0 of <@{LEFT}>'s queued job(s)."
+        assert is_private(purged) and text(purged) == f"Queued jobs of <@{LEFT}> cancelled: 0."
         unbanned = await reply_to(discord, _moderate(discord, "unban", user=LEFT))
         assert is_private(unbanned) and text(unbanned) == f"<@{LEFT}> may use `/video` again."
     _no_apology_logged(tmp_path)

@@ -4,9 +4,11 @@ reported to the worker as such (it waits it out), never taken for a closed route
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
@@ -108,3 +110,17 @@ async def test_an_outage_is_reported_as_unavailable_and_no_other_route_is_tried(
     # An outage is not a closed route: a follow-up or a direct message would post the clip twice later.
     assert not standin.of_route("followup") and not standin.of_route("create_dm")
     assert not standin.messages
+
+
+async def test_a_clip_posted_in_french_is_found_again_by_its_french_title(
+    discord_client: tuple[DiscordStandIn, discord.Client], job: JobRecord, clip: EncodedClip
+) -> None:
+    standin, client = discord_client
+    french = dataclasses.replace(job, locale="fr", delivery_started_at=datetime.now(UTC))
+    delivery = DiscordDelivery(client, retry_base_delay=RETRY_DELAY)
+    posted = await delivery.deliver(french, clip, "tiny-wan")
+    (message,) = [m for m in standin.channel_messages() if m["attachments"]]
+    assert message["embeds"][0]["title"] == f"Tâche n° {job.id}"
+    # After a crash, the retry recognises the post by the title in the job's language.
+    found = await delivery.find_posted(french)
+    assert found is not None and found.message_id == posted.message_id

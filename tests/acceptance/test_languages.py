@@ -1,5 +1,5 @@
-"""English and French through the real client: commands carry French names and descriptions, and a
-refusal is in the language of the member's Discord client."""
+"""English and French through the real client: commands carry French names and descriptions, and
+refusals and private answers are in the language of the member's Discord client."""
 
 from __future__ import annotations
 
@@ -40,6 +40,27 @@ async def test_commands_and_refusals_speak_the_members_language(
             story = text(await discord.wait_for(private_reply(gif["token"]), 10, "story"))
             assert story.startswith("Une histoire compte de 2 à 6 plans") and "La vôtre en a 1." in story
 
+            # Moderation, settings, history and the command errors answer in the member's language too.
+            show = discord.slash_command(
+                "videomod",
+                MODERATOR,
+                subcommand=["settings", "show"],
+                permissions=ALL_PERMISSIONS,
+                locale="fr",
+            )
+            settings = text(await reply_to(discord, show))
+            assert settings.startswith("`/vidéo` peut être utilisée dans tous les salons.")
+            assert "Badge « IA » visible sur les vidéos : désactivé." in settings
+            refused = discord.slash_command("videomod", MEMBER, subcommand=["audit"], locale="fr")
+            assert text(await reply_to(discord, refused)) == (
+                "Seuls les membres ayant la permission Gérer le serveur peuvent utiliser `/videomod`."
+            )
+            missing = discord.slash_command("show", MEMBER, job=99, locale="fr")
+            assert (
+                text(await reply_to(discord, missing))
+                == "Il n’y a pas ici de tâche n° 99 que vous puissiez voir."
+            )
+
 
 async def test_channel_posts_speak_the_servers_language_or_the_one_moderators_chose(
     tiny_wan: Path, sqlite_url: str, tmp_path: Path
@@ -54,6 +75,7 @@ async def test_channel_posts_speak_the_servers_language_or_the_one_moderators_ch
         await wait_until(lambda: bool(clip_posts(discord, 1)), 90, "the clip")
         (clip,) = clip_posts(discord, 1)
         assert clip["content"] == f"<@{MEMBER}> votre vidéo est prête."
+        assert clip["embeds"][0]["title"] == "Tâche n° 1"
         fields = {f["name"] for f in clip["embeds"][0]["fields"]}
         assert {"Graine", "Durée", "Modèle"} <= fields
         assert clip["embeds"][0]["footer"]["text"].startswith("Vidéo générée par IA")

@@ -64,7 +64,7 @@ async def test_moderators_shape_limits_block_terms_and_see_the_audit(
             assert is_private(blocked) and "blocked" in text(blocked)
 
             banned = await reply_to(discord, mod("ban", user=MEMBER, reason="**spam**"))
-            assert "can no longer" in text(banned) and "1 queued job" in text(banned)
+            assert "can no longer" in text(banned) and "queued jobs cancelled: 1" in text(banned)
             # The purged job's status message says what happened to it.
             await discord.wait_for(
                 lambda r: (

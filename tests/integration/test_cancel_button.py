@@ -30,9 +30,10 @@ class _Response:
         self.sent.append((text, ephemeral))
 
 
-def _press(client: Any) -> Any:
+def _press(client: Any, locale: str = "en-US") -> Any:
     return SimpleNamespace(
         client=client,
+        locale=locale,
         guild_id=800000000000000001,
         user=SimpleNamespace(id=1),
         permissions=SimpleNamespace(manage_guild=False),
@@ -64,3 +65,8 @@ async def test_a_fault_of_the_bot_is_apologised_for_with_the_id_it_is_logged_und
     incident = record.getMessage().split()[1].rstrip(":")
     assert private and f"(error `{incident}`)" in text
     assert record.exc_info is not None and "cancel button of job 5" in record.getMessage()
+
+    french = _press(SimpleNamespace(), locale="fr")
+    await JobButton("cancel", 5).callback(french)
+    ((text, private),) = french.response.sent
+    assert private and text.startswith("Désolé, quelque chose s’est mal passé de mon côté (erreur `")

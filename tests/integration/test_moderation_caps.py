@@ -51,12 +51,14 @@ def _commands(stores: Stores, caps: Limits | None) -> ModerationGroup:
     )
 
 
-def _interaction() -> Any:
-    return SimpleNamespace(response=_Response(), user=SimpleNamespace(id=1))
+def _interaction(locale: str = "en-US") -> Any:
+    return SimpleNamespace(response=_Response(), user=SimpleNamespace(id=1), locale=locale)
 
 
-async def _set(stores: Stores, caps: Limits | None, layer: LimitLayer) -> tuple[str, bool, list[LimitLayer]]:
-    interaction = _interaction()
+async def _set(
+    stores: Stores, caps: Limits | None, layer: LimitLayer, locale: str = "en-US"
+) -> tuple[str, bool, list[LimitLayer]]:
+    interaction = _interaction(locale)
     await _commands(stores, caps).set_limits(interaction, 10, None, None, layer)
     ((text, private),) = interaction.response.sent
     return text, private, [layer for _, _, layer in await stores[1].limit_overrides(10)]
@@ -83,6 +85,20 @@ async def test_a_value_above_the_owners_cap_is_refused_privately(
 async def test_every_value_above_a_cap_is_named(stores: Stores) -> None:
     text, _, stored = await _set(stores, CAPS, LimitLayer(max_pending=6, per_hour=21, per_day=0))
     assert text.count("\n") == 1 and "`max_pending:6`" in text and "`per_hour:21`" in text and stored == []
+
+
+async def test_a_french_moderator_is_answered_in_french_with_the_options_french_names(stores: Stores) -> None:
+    text, _, stored = await _set(stores, CAPS, LimitLayer(max_pending=0), locale="fr")
+    assert text == (
+        "`max_en_attente:0` signifie sans limite, ce que le plafond de 5 fixé par le propriétaire du bot "
+        "ne permet pas : choisissez de 1 à 5."
+    )
+    assert stored == []
+    text, _, stored = await _set(stores, CAPS, LimitLayer(per_day=3), locale="fr")
+    assert text == (
+        "Limites pour le réglage par défaut du serveur : en attente à la fois : hérité, par heure : hérité, "
+        "par jour : 3, serveur par jour : hérité."
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
+import json
 import logging
 import os
 import re
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import diffusers
+import numpy as np
 import pytest
 from sqlalchemy import delete, update
 
@@ -27,6 +32,7 @@ from bot.faults import Fault, FaultKind
 from bot.job_options import JobOptions
 from bot.store.jobs import CancelOutcome, JobRecord, NewJob, Submitted
 from bot.store.schema import FINAL_STATES, Job, JobImage, JobState
+from bot.video_request import SHOT_SEPARATOR
 from bot.worker import DeliveryError, DeliveryUnavailableError, Posted, Worker
 from generation.encode import EncodedClip
 
@@ -152,17 +158,20 @@ async def make_app(
     tiny_wan: Path, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[AppFactory]:
     """Applications on one SQLite database and one clip directory, configured as an owner would: ``steps``
-    is ``[generation] steps``, keyword arguments are ``[worker]`` keys."""
+    is ``[generation] steps``, ``model`` ``[generation] model`` (the tiny Wan by default), keyword arguments
+    are ``[worker]`` keys."""
     for key in list(os.environ):
         if key.startswith("VIDEOBOT_"):
             monkeypatch.delenv(key)
     apps: list[App] = []
 
-    async def make(steps: int = 2, **worker: Any) -> App:
+    async def make(steps: int = 2, model: Path | None = None, **worker: Any) -> App:
         settings = Settings(
             database=DatabaseSettings(url=sqlite_url),
             # No interpolation: the tiny model's own 8 fps keeps every render short.
-            generation=GenerationSettings(model=str(tiny_wan), device="cpu", steps=steps, smooth_fps=0),
+            generation=GenerationSettings(
+                model=str(model or tiny_wan), device="cpu", steps=steps, smooth_fps=0
+            ),
             worker=WorkerSettings(
                 **{
                     "name": WORKER_NAME,
@@ -478,3 +487,39 @@ async def test_a_post_made_before_the_worker_stopped_is_adopted_and_never_repeat
     assert job.attempts == 2  # taken up past max_attempts only to look for the post
     # No render, no second upload, no status edits of a render: only the lookup and the final state.
     assert second.names() == ["find_posted", "delivered"]
+
+
+# -- stories ------------------------------------------------------------------------------------------
+async def test_a_story_on_an_image_model_starts_each_shot_from_the_last_frame_of_the_one_before(
+    make_app: AppFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tiny_models: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    """LTX-Video 0.9.8 (the 13B distilled preset) loads as LTXConditionPipeline, which takes a prompt and
+    optionally an image: the tiny LTX's components, loaded as that pipeline."""
+    model = Path(shutil.copytree(tiny_models("ltx"), tmp_path / "tiny-ltx-condition"))
+    index = json.loads((model / "model_index.json").read_text())
+    (model / "model_index.json").write_text(json.dumps({**index, "_class_name": "LTXConditionPipeline"}))
+    app, delivery = await make_app(model=model), RecordingDelivery()
+    pipeline = diffusers.LTXConditionPipeline
+    calls: list[tuple[Any, np.ndarray]] = []  # (the image it was given, the frames it made)
+    original = pipeline.__call__
+
+    @functools.wraps(original)  # the generator reads the call's parameters from its signature
+    def recorded(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+        output = original(pipe, *args, **kwargs)
+        calls.append((kwargs.get("image"), np.asarray(output.frames[0])))
+        return output
+
+    monkeypatch.setattr(pipeline, "__call__", recorded)
+    options = JobOptions(shots=3)
+    job = await submit(
+        app, prompt=SHOT_SEPARATOR.join(["a cat", "the cat jumps", "the cat lands"]), options=options
+    )
+    async with worker_life(app, delivery, monkeypatch):
+        assert_delivered_once(delivery, await settled(app, job.id))
+    assert len(calls) == 3 and calls[0][0] is None
+    for (_, made), (image, _) in itertools.pairwise(calls):
+        last = (np.clip(made[-1], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        assert image is not None and np.array_equal(np.asarray(image.convert("RGB")), last)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from discord import app_commands
 
-from bot.discord_app.history_commands import HistoryCommands
+from bot.discord_app.delivery import ROUTE_PLACES
+from bot.discord_app.history_commands import _STATES, HistoryCommands
 from bot.discord_app.job_buttons import _LOOKS
 from bot.discord_app.job_commands import JobCommands
-from bot.discord_app.moderation_commands import ModerationGroup
+from bot.discord_app.job_modals import MAX_LABEL, extend_form, remix_form
+from bot.discord_app.moderation_commands import _LABELS, AUDIT_ACTIONS, ModerationGroup
 from bot.discord_app.refusals import _PERIODS
 from bot.discord_app.video_command import NEEDED_PERMISSIONS, VideoCommand
 from bot.i18n import SOURCE, catalogs, tr
@@ -23,7 +25,15 @@ from generation.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 # Calls whose first string argument (or the one after a locale) is a message id.
-TRANSLATED = {"tr", "say", "InvalidRequestError", "ModelChoiceError", "LocalizedError"}
+TRANSLATED = {
+    "tr",
+    "say",
+    "InvalidRequestError",
+    "ModelChoiceError",
+    "LocalizedError",
+    "ImageRefusedError",
+    "ImageRejectedError",  # generation's image refusals, which the bot shows in the member's language
+}
 # Discord's rule for command, option and choice names (lowercase where a script has case).
 NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -52,6 +62,8 @@ def _literals(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int = 
         return [node.value]
     if isinstance(node, ast.IfExp):
         return more(node.body) + more(node.orelse)
+    if isinstance(node, ast.Tuple | ast.List):
+        return [text for element in node.elts for text in more(element)]
     if isinstance(node, ast.Dict):
         return [text for value in node.values if value is not None for text in more(value)]
     if isinstance(node, ast.Subscript):
@@ -67,14 +79,17 @@ def _messages_in_code() -> set[str]:
     """Message ids the code passes to ``tr`` and the localized errors: literals, either branch of a
     conditional, and the values of names (or dicts) assigned in the same module."""
     found: set[str] = set()
-    for path in (ROOT / "bot").rglob("*.py"):
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "generation").rglob("*.py")]:
         tree = ast.parse(path.read_text())
         assigned: dict[str, list[ast.expr]] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        assigned.setdefault(target.id, []).append(node.value)
+                    # ``a, b = pairs[key]``: each name may be any string of what was unpacked.
+                    names = target.elts if isinstance(target, ast.Tuple) else [target]
+                    for name in names:
+                        if isinstance(name, ast.Name):
+                            assigned.setdefault(name.id, []).append(node.value)
 
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -88,8 +103,10 @@ def _messages_in_code() -> set[str]:
 
 
 def test_every_message_the_code_asks_for_is_in_the_catalogs() -> None:
-    labels = {label for label, _ in _LOOKS.values()}
-    asked = _messages_in_code() | set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values()) | labels
+    labels = {label for label, _ in _LOOKS.values()} | {label for label, _ in _LABELS.values()}
+    # Words the code looks up through a variable the scan cannot follow: listed where they are defined.
+    tables = set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values()) | set(_STATES.values())
+    asked = _messages_in_code() | tables | labels | set(AUDIT_ACTIONS) | set(ROUTE_PLACES)
     assert len(asked) > 100
     missing = sorted(asked - set(catalogs()[SOURCE]))
     assert not missing, missing
@@ -142,3 +159,18 @@ def test_a_message_is_english_without_a_catalog_and_french_with_one() -> None:
     assert tr("fr", message, max=7) == "La graine doit être un nombre entier de 0 à 7."
     assert tr("en-US", message, max=7) == tr("ja", message, max=7) == tr(None, message, max=7)
     assert tr("ja", message, max=7) == "The seed must be a whole number from 0 to 7."
+
+
+@pytest.mark.parametrize("code", sorted(catalogs()))
+def test_forms_fit_discords_limits_in_every_language(code: str) -> None:
+    forms = [
+        remix_form(1, "a cat", None, 7, story=False, locale=code),
+        remix_form(1, "a|b", "dogs", 7, story=True, locale=code),
+        extend_form(1, "a cat", code),
+    ]
+    for form in forms:
+        sent = form.to_dict()  # what Discord is sent
+        labels = [item["label"] for row in sent["components"] for item in row["components"]]
+        assert all(1 <= len(text) <= MAX_LABEL for text in [sent["title"], *labels]), (code, sent)
+    if code != SOURCE:
+        assert forms[0].to_dict()["title"] != remix_form(1, "a cat", None, 7, story=False).to_dict()["title"]

@@ -123,3 +123,15 @@ def test_a_member_who_is_not_a_moderator_is_told_what_videomod_needs() -> None:
     assert (
         explain(NotModeratorError()) == "Only members with the Manage Server permission can use `/videomod`."
     )
+
+
+def test_errors_and_apologies_speak_the_members_language() -> None:
+    assert (
+        explain(app_commands.NoPrivateMessage(), "fr") == "Cette commande ne fonctionne que sur les serveurs."
+    )
+    missing = explain(
+        app_commands.TransformerError(discord.Object(42), AppCommandOptionType.user, _Transformer()), "fr"
+    )
+    assert missing is not None and missing.startswith("<@42> n’est pas (ou plus) membre de ce serveur")
+    apology = unexpected("1a2b3c4d", "fr")
+    assert apology.startswith("Désolé, quelque chose s’est mal passé de mon côté") and "`1a2b3c4d`" in apology

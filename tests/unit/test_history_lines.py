@@ -43,3 +43,12 @@ def test_a_job_without_a_clip_says_why_and_a_reroll_names_its_parent() -> None:
     )
     assert "Why it has no clip: the GPU ran out" in card and "Re-rolled from job #4" in card
     assert "Clip:" not in card
+
+
+def test_history_and_cards_speak_the_members_language() -> None:
+    card = job_card(_job(negative_prompt="dogs"), "fr")
+    assert card.startswith("**Tâche n° 12** de <@1> : publiée\nDescription : « a cat »\nNégatif : « dogs »")
+    assert "Graine 7 · modèle wan · faite <t:" in card and "Vidéo : https://discord.com/channels/" in card
+    line = history_line(_job(prompt=""), "fr")
+    assert line.startswith(f"• [Tâche n° 12](<https://discord.com/channels/{GUILD}/{CHANNEL}/99>) <t:")
+    assert "(description effacée après la durée de conservation)" in line and "(graine 7, wan)" in line

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot.i18n import tr
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, fit_image, load_image
 
 
@@ -76,3 +77,11 @@ def test_arbitrary_bytes_never_crash_the_reader(data: bytes) -> None:
 @settings(max_examples=30, deadline=None)
 def test_fitting_gives_exactly_the_frame_size(w: int, h: int, size: tuple[int, int]) -> None:
     assert fit_image(Image.new("RGB", (w, h)), *size).size == size
+
+
+def test_a_refusal_keeps_its_message_unfilled_for_translation() -> None:
+    with pytest.raises(ImageRejectedError) as refused:
+        load_image(b"x" * (MAX_IMAGE_BYTES + 1))
+    assert str(refused.value) == "The image is larger than 20 MB."
+    assert refused.value.template.format_map(refused.value.values) == str(refused.value)
+    assert tr("fr", refused.value.template, **refused.value.values) == "L’image dépasse 20 Mo."
