@@ -14,7 +14,9 @@ worker that names itself after its directory keeps its name):
                    down for 5 s from a random moment of the (slowed) render: open connections are reset
                    and new ones refused, then it listens again on the same port.
   discord-storm    the clip routes (channel messages, follow-ups, DM channel creation) answer 403, 404,
-                   500, 502 or 503 (one, at random) for a random 2-8 s from the moment the job is queued.
+                   500, 502 or 503 (one, at random) from the moment the job is queued until a random
+                   2-8 s after they first refuse the bot, so that the storm is raging when the clip is
+                   posted, however long the render took.
 
 Whether each fault landed where it was aimed (the render still running, the POST still unanswered, a
 request refused) is checked at the time and reported under the table. Each job is judged from outside
@@ -620,8 +622,8 @@ class Run:
             return
         if await self.submit(discord, observer) is None:
             return
-        # The storm begins as the job is queued, so that it is raging when the clip is posted (a tiny
-        # render takes well under a second).
+        # The storm is armed as the job is queued and rages on for a while after it first refuses the
+        # bot: the clip's post lands in it, however long the render (warm-up, interpolation) took.
         status = self.rng.choice(STORM_STATUSES)
         length = self.rng.uniform(*STORM_SECONDS)
         assert self.job_id is not None
@@ -630,15 +632,23 @@ class Run:
         for route in routes:
             discord.failing_routes[route] = status
         self.note(f"storm: {', '.join(routes)} answer {status}")
-        await asyncio.sleep(length)  # the whole storm, whatever the bot does meanwhile
+
+        def refused_since(start: float, end: float) -> list[Recorded]:
+            return [
+                r
+                for r in discord.requests
+                if r.route in routes and start <= r.at <= end and r.response is None
+            ]
+
+        await self.until(lambda: bool(refused_since(begun, time.monotonic())), self.deadline)
+        await asyncio.sleep(length)  # the rest of the storm, whatever the bot does meanwhile
         discord.failing_routes.clear()
         ended = time.monotonic()
         self.note("storm over")
-        refused = [
-            r for r in discord.requests if r.route in routes and begun <= r.at <= ended and r.response is None
-        ]
+        refused = refused_since(begun, ended)
         self.result.fault = (
-            f"HTTP {status} on {', '.join(routes)} for {length:.1f}s; {len(refused)} requests refused"
+            f"HTTP {status} on {', '.join(routes)} for {ended - begun:.1f}s ({length:.1f}s after the first "
+            f"refusal); {len(refused)} requests refused"
             + ("; the clip was posted before it began" if early else "")
         )
         self.result.fault_hit = bool(refused)
