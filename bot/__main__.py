@@ -1,4 +1,8 @@
-"""``python -m bot [run|worker|migrate] [--config PATH]``."""
+"""``python -m bot [run|worker|migrate|sync] [--config PATH]``.
+
+``run``: the bot (and, unless ``[worker] embedded = false``, a worker); ``worker``: a worker alone;
+``migrate``: bring the database up to date; ``sync``: send the slash commands to Discord now (a start
+sends them only when they changed)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ The README's "Create the Discord application" section shows how to invite the bo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Discord /video bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "worker", "migrate"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync"])
     parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
     args = parser.parse_args(argv)
 
@@ -48,6 +52,10 @@ async def _run(settings: Settings, command: str, token: str | None) -> int:
         if command == "migrate":
             await app.migrate()
             print("database is up to date")
+        elif command == "sync":
+            assert token is not None
+            await app.sync_commands(token)
+            print("commands sent to Discord")
         elif command == "worker":
             assert token is not None
             await app.run_worker(token)

@@ -25,6 +25,7 @@ from bot.discord_app.video_command import VideoCommand
 from bot.faults import first_line, is_store_outage
 from bot.model_catalog import ModelCatalog, ModelCatalogError
 from bot.queue_estimate import QueueEstimator
+from bot.store.command_syncs import CommandSyncs
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.limit_overrides import LimitOverrideStore
@@ -237,6 +238,34 @@ class App:
             if worker is not None:
                 worker.cancelled(job_id)
 
+        client, cards = self._bot_client(catalog, wake_worker, job_cancelled)
+        identity = self._identity() if self.settings.worker.embedded else None
+        try:
+            own = identity.name if identity is not None else None
+            await self._when_reachable(lambda: self._settle_jobs_of_changed_models(catalog.presets, own))
+            if identity is not None:
+                worker = self._worker(self._served(generators), client, identity, catalog)
+            async with client:
+                await client.login(token)
+                tasks = [
+                    asyncio.create_task(client.connect(), name="gateway"),
+                    asyncio.create_task(cards.run(client), name="queue-cards"),
+                ]
+                if worker is not None:
+                    tasks += self._start_worker(worker)
+                await self._run_until_stopped(tasks, worker, client)
+        finally:
+            if identity is not None:
+                identity.release()
+
+    def _bot_client(
+        self,
+        catalog: ModelCatalog,
+        wake_worker: Callable[[], None],
+        job_cancelled: Callable[[int], None],
+        force_sync: bool = False,
+    ) -> tuple[VideoBot, QueueCards]:
+        """The gateway client with every command feature, and the refresher of its queue cards."""
         policy = self.settings.limits.policy()
         cards = QueueCards(
             self.store, QueueEstimator(self.store, self.timings, self.registry, catalog.presets)
@@ -267,25 +296,20 @@ class App:
             ],
             JobButtonActions(self.store, self.moderation, job_commands, video),
             self.settings.discord.command_guilds,
+            CommandSyncs(self.engine),
+            force_sync,
         )
-        identity = self._identity() if self.settings.worker.embedded else None
-        try:
-            own = identity.name if identity is not None else None
-            await self._when_reachable(lambda: self._settle_jobs_of_changed_models(catalog.presets, own))
-            if identity is not None:
-                worker = self._worker(self._served(generators), client, identity, catalog)
-            async with client:
-                await client.login(token)
-                tasks = [
-                    asyncio.create_task(client.connect(), name="gateway"),
-                    asyncio.create_task(cards.run(client), name="queue-cards"),
-                ]
-                if worker is not None:
-                    tasks += self._start_worker(worker)
-                await self._run_until_stopped(tasks, worker, client)
-        finally:
-            if identity is not None:
-                identity.release()
+        return client, cards
+
+    async def sync_commands(self, token: str) -> None:
+        """``python -m bot sync``: send the commands to Discord now, whether or not they changed."""
+        point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
+        await self.migrate_when_reachable()
+        client, _ = self._bot_client(
+            self._catalog(self._generators()), lambda: None, lambda job_id: None, True
+        )
+        async with client:
+            await client.login(token)  # logging in runs the client's setup, which syncs
 
     async def _settle_jobs_of_changed_models(
         self, presets: Mapping[str, ModelPreset], own_worker: str | None

@@ -1,4 +1,4 @@
-"""The discord.py client: intents, mention policy and slash-command registration."""
+"""The discord.py client: intents, mention policy, sharding and slash-command registration."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.command_errors import explain
+from bot.discord_app.command_sync import SyncRecords, sync_if_changed
 from bot.discord_app.error_reply import answer_privately, errors_answered, log_unexpected
 from bot.discord_app.job_buttons import ButtonActions, JobButton
 from bot.discord_app.job_modals import submitted_form
@@ -56,12 +57,17 @@ class VideoBotTree(app_commands.CommandTree[discord.Client]):
         await answer_privately(interaction, message)
 
 
-class VideoBot(discord.Client):
+class VideoBot(discord.AutoShardedClient):
+    """Sharded as Discord advises for the bot's size (``GET /gateway/bot``): one shard below about 1,000
+    servers, more above, each on its own gateway connection in this one process."""
+
     def __init__(
         self,
         features: Sequence[commands.Cog | app_commands.Group],
         job_buttons: ButtonActions,
         command_guilds: list[int],
+        syncs: SyncRecords,
+        force_sync: bool = False,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
@@ -73,6 +79,8 @@ class VideoBot(discord.Client):
         )
         self.tree = VideoBotTree(self)
         self._command_guilds = [discord.Object(g) for g in command_guilds]
+        self._syncs = syncs
+        self._force_sync = force_sync  # ``python -m bot sync``: send the commands whatever was recorded
         for feature in features:
             # A Cog holds a feature's top-level commands (discord.py binds them to it); a Group is one.
             for command in feature.get_app_commands() if isinstance(feature, commands.Cog) else [feature]:
@@ -84,12 +92,12 @@ class VideoBot(discord.Client):
         self.add_dynamic_items(JobButton)
         await self.tree.set_translator(CatalogTranslator())
         if self._command_guilds:
+            synced = 0
             for guild in self._command_guilds:
                 self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            log.info("synced commands to %d guild(s)", len(self._command_guilds))
-        else:
-            await self.tree.sync()
+                synced += await sync_if_changed(self.tree, self._syncs, guild, self._force_sync)
+            log.info("synced commands to %d of %d guild(s)", synced, len(self._command_guilds))
+        elif await sync_if_changed(self.tree, self._syncs, None, self._force_sync):
             log.info("synced global commands (Discord may take up to an hour to show changes)")
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:

@@ -294,3 +294,15 @@ class RenderTiming(Base):
     seconds: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommandSync(Base):
+    """What this application last sent Discord as its commands, per scope (global, or one server), by hash:
+    a start with the same commands syncs nothing."""
+
+    __tablename__ = "command_syncs"
+
+    application_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)  # "global" or "guild:<id>"
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime())

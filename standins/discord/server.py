@@ -48,6 +48,7 @@ class DiscordStandIn:
         guilds: dict[int, int] | None = None,
         token: str = "x",
         nonce_window: float = 120.0,
+        shards: int = 1,
     ) -> None:
         self.app_id = app_id
         self.bot_user = payloads.user(bot_id, "videobot", bot=True)
@@ -62,6 +63,11 @@ class DiscordStandIn:
         self.port = 0
         self._original: dict[str, int] = {}  # interaction token -> original response message id
         self._sockets: list[web.WebSocketResponse] = []
+        # How many gateway connections Discord asks the bot for (GET /gateway/bot); each serves the servers
+        # whose id maps to it, as Discord's do: (guild_id >> 22) % shards.
+        self.shards = shards
+        self._shard_of: dict[web.WebSocketResponse, int] = {}
+        self.identifies: list[list[int] | None] = []  # each IDENTIFY's "shard" field, in order
         self._seq = 0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -99,6 +105,7 @@ class DiscordStandIn:
             ("GET", "/users/@me", "me"),
             ("GET", "/oauth2/applications/@me", "application"),
             ("GET", "/gateway", "get_gateway"),
+            ("GET", "/gateway/bot", "get_bot_gateway"),
             ("PUT", "/applications/{app}/commands", "sync_global"),
             ("PUT", "/applications/{app}/guilds/{guild}/commands", "sync_guild"),
             ("POST", "/interactions/{id}/{token}/callback", "callback"),
@@ -159,14 +166,21 @@ class DiscordStandIn:
         await asyncio.wait_for(self.identified.wait(), timeout)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event on the connection of the shard that serves its server (direct messages: shard 0)."""
         if not self._sockets:
             raise RuntimeError("no gateway client is connected")
-        for ws in list(self._sockets):
+        guild_id = data.get("guild_id")
+        shard = (int(guild_id) >> 22) % self.shards if guild_id else 0
+        for ws in [ws for ws in self._sockets if self._shard_of.get(ws, 0) == shard]:
             self._seq += 1
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
 
     def slash_command(self, name: str, user_id: int, **options: Any) -> dict[str, Any]:
-        guild_id, channel_id = next(iter(self.guilds.items()))
+        """A slash command used in the first server, or in ``guild=`` (one of the stand-in's)."""
+        guild = options.pop("guild", None)
+        guild_id, channel_id = (
+            next(iter(self.guilds.items())) if guild is None else (guild, self.guilds[guild])
+        )
         limit = options.pop("attachment_size_limit", 10 * 1024 * 1024)
         extra: dict[str, Any] = {
             k: options.pop(k)
@@ -306,7 +320,12 @@ class DiscordStandIn:
         return self._unauthorized(rec) or _json(payloads.application(self.app_id, self.owner))
 
     async def _r_get_gateway(self, request: web.Request, rec: Recorded) -> web.Response:
-        return _json({"url": self.gateway_url, "shards": 1})
+        return _json({"url": self.gateway_url})
+
+    async def _r_get_bot_gateway(self, request: web.Request, rec: Recorded) -> web.Response:
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        body = {"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit}
+        return self._unauthorized(rec) or _json(body)
 
     async def _r_sync_global(self, request: web.Request, rec: Recorded) -> web.Response:
         return self._unauthorized(rec) or _json(self._store_commands(rec.json, None))
@@ -540,22 +559,32 @@ class DiscordStandIn:
                 if op == 1:
                     await ws.send_str(json.dumps({"op": 11}))
                 elif op == 2:
-                    if (frame.get("d") or {}).get("token") != self.token:
+                    identify = frame.get("d") or {}
+                    if identify.get("token") != self.token:
                         await ws.close(code=4004, message=b"Authentication failed")
                         break
-                    await self._ready(ws)
+                    shard = identify.get("shard")
+                    self.identifies.append(shard)
+                    shard_id, count = shard if shard else (0, 1)
+                    if count != self.shards or not 0 <= shard_id < count:
+                        await ws.close(code=4010, message=b"Invalid shard")  # Discord's code for it
+                        break
+                    await self._ready(ws, shard_id)
                 elif op == 6:  # RESUME: sessions are not kept; ask for a fresh IDENTIFY
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
         finally:
             if ws in self._sockets:
                 self._sockets.remove(ws)
+            self._shard_of.pop(ws, None)
         return ws
 
-    async def _ready(self, ws: web.WebSocketResponse) -> None:
+    async def _ready(self, ws: web.WebSocketResponse, shard: int) -> None:
+        guilds = {g: c for g, c in self.guilds.items() if (g >> 22) % self.shards == shard}
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+            "shard": [shard, self.shards],
             "session_id": f"session-{payloads.snowflake()}",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.app_id), "flags": 0},
@@ -564,9 +593,11 @@ class DiscordStandIn:
         }
         self._seq += 1
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
-        for guild_id, channel_id in self.guilds.items():
+        for guild_id, channel_id in guilds.items():
             self._seq += 1
             data = payloads.guild(guild_id, channel_id, int(self.owner["id"]))
             await ws.send_str(json.dumps({"op": 0, "t": "GUILD_CREATE", "s": self._seq, "d": data}))
         self._sockets.append(ws)
-        self.identified.set()
+        self._shard_of[ws] = shard
+        if set(self._shard_of.values()) == set(range(self.shards)):  # every shard is connected
+            self.identified.set()
