@@ -2,7 +2,8 @@
 
 ``run``: the bot (and, unless ``[worker] embedded = false``, a worker); ``worker``: a worker alone;
 ``migrate``: bring the database up to date; ``sync``: send the slash commands to Discord now (a start
-sends them only when they changed)."""
+sends them only when they changed); ``status``: the queue, the workers and the latest failures, read from
+the database (the bot may be stopped)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ The README's "Create the Discord application" section shows how to invite the bo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Discord /video bot")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync", "status"]
+    )
     parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
     args = parser.parse_args(argv)
 
@@ -36,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.bot.log_level)
 
+    if args.command == "status":
+        return asyncio.run(_status(settings))
     token = discord_token()
     if args.command != "migrate" and token is None:
         print(NO_TOKEN, file=sys.stderr)
@@ -67,6 +72,26 @@ async def _run(settings: Settings, command: str, token: str | None) -> int:
         return 2
     finally:
         await app.close()
+    return 0
+
+
+async def _status(settings: Settings) -> int:
+    from bot.faults import first_line, is_store_outage
+    from bot.status_report import report
+    from bot.store.base import utcnow
+    from bot.store.engine import create_engine
+    from bot.store.overview import OverviewStore
+
+    engine = create_engine(settings.database.url)
+    try:
+        overview = await OverviewStore(engine).overview()
+    except Exception as exc:
+        why = "cannot be reached" if is_store_outage(exc) else "cannot be read (is it migrated?)"
+        print(f"error: the database {why}: {first_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(report(overview, utcnow()))
     return 0
 
 
