@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.bot.log_level)
+    configure_logging(settings.bot.log_level, log_format=settings.bot.log_format)
 
     if args.command == "status":
         return asyncio.run(_status(settings))

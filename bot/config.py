@@ -163,6 +163,7 @@ class RetentionSettings(_Section):
 
 class BotSettings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
 
 class Settings(BaseSettings):

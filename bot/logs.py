@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from bot.config import discord_token
+from bot.log_context import FIELDS, ContextFields
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[redacted]"
@@ -73,8 +76,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr at ``level``, with secrets redacted and the libraries that leak them held back.
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the job, server and worker it is about, and
+    the traceback if any (all already redacted by ``RedactSecrets``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({name: getattr(record, name, None) for name in FIELDS})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, secrets: Iterable[str] = (), log_format: str = "text") -> None:
+    """Log to stderr at ``level``, as text or one JSON object per line, with secrets redacted and the
+    libraries that leak them held back.
 
     ``secrets`` are extra values to blank out; the bot token (``DISCORD_TOKEN``) always is.
     """
@@ -85,6 +110,10 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     for handler in root.handlers:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(redact)
+        if not any(isinstance(f, ContextFields) for f in handler.filters):
+            handler.addFilter(ContextFields())
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
     for name, floor in _ALWAYS.items():
         logging.getLogger(name).setLevel(floor)
     for name in _AT_LEAST_INFO:

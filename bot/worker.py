@@ -35,6 +35,7 @@ from bot.faults import (
     is_store_outage,
 )
 from bot.i18n import tr
+from bot.log_context import about_job, as_worker
 from bot.model_catalog import clip_size
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
@@ -231,6 +232,7 @@ class Worker:
 
     # -- the loop -----------------------------------------------------------------------------------
     async def run(self) -> None:
+        as_worker(self.name)  # what this task, and every task it starts, logs names this worker
         self._prepare_directories()
         # Advertise first: members are told their model is served while it loads.
         announced = await self._announce()
@@ -286,7 +288,8 @@ class Worker:
             return
         try:
             for dead in await self._store.abandoned(self._options.max_attempts):
-                await self._tell_failure(dead, dead.error or "the worker stopped")
+                with about_job(dead.id, dead.guild_id):
+                    await self._tell_failure(dead, dead.error or "the worker stopped")
             job = await self._store.claim(
                 self.name, self._options.lease_seconds, self._options.max_attempts, self.models
             )
@@ -301,7 +304,8 @@ class Worker:
             self._pause_seconds = 0.0
             await self._idle(self._options.poll_interval)
             return
-        await self.process(job)
+        with about_job(job.id, job.guild_id):
+            await self.process(job)
 
     async def _idle(self, seconds: float) -> None:
         self._wake.clear()

@@ -16,6 +16,7 @@ from bot.discord_app.error_reply import answer_privately, errors_answered, log_u
 from bot.discord_app.job_buttons import ButtonActions, JobButton
 from bot.discord_app.job_modals import submitted_form
 from bot.discord_app.translator import CatalogTranslator
+from bot.log_context import in_guild
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class VideoBotTree(app_commands.CommandTree[discord.Client]):
     traceback in the log."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        in_guild(interaction.guild_id)  # what the command logs names the server
         command = interaction.command
         if interaction.guild_id is not None or command is None or not _guild_only(command):
             return True

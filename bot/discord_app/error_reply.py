@@ -11,6 +11,7 @@ import discord
 
 from bot.discord_app.command_errors import QUEUE_UNREACHABLE, database_unreachable, unexpected
 from bot.i18n import tr
+from bot.log_context import in_guild
 
 log = logging.getLogger("bot.discord_app.errors")
 
@@ -37,6 +38,7 @@ async def answer_privately(interaction: discord.Interaction, message: str) -> No
 @asynccontextmanager
 async def errors_answered(interaction: discord.Interaction, what: str) -> AsyncIterator[None]:
     """For a button, whose errors never reach the command tree's handler: answer them as it would."""
+    in_guild(interaction.guild_id)  # what this task logs names the server
     try:
         yield
     except Exception as exc:

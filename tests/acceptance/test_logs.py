@@ -1,8 +1,10 @@
-"""The bot's log at DEBUG, after a delivered clip and a failed statement, holds no token and no prompt."""
+"""The bot's log at DEBUG, after a delivered clip and a failed statement, holds no token and no prompt; in
+JSON, each record names the job, server and worker it is about."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -85,4 +87,26 @@ async def test_debug_log_of_a_run_has_no_tokens_prompts_or_parameters(
     secrets = (PROMPT, NEGATIVE, REFUSED_PROMPT, REFUSED_NEGATIVE, *TOKENS, BOT_TOKEN)
     fragments = ("zebracanary7731", "quokkasentinel4417", "ocelot5521", "walrus9931")
     leaked = [s for s in (*secrets, *fragments) if s in log]
+    assert not leaked, f"in the log: {leaked}"
+
+
+async def test_json_log_records_of_a_run_name_their_job_server_and_worker(
+    tiny_wan: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with DiscordStandIn(token=BOT_TOKEN) as discord:
+        env = bot_env(discord, tiny_wan, sqlite_url, VIDEOBOT_BOT__LOG_FORMAT="json")
+        async with bot_process(discord, env, tmp_path):
+            await discord.interact(_video(discord, TOKENS[0], PROMPT, NEGATIVE))
+            await discord.wait_for(_posted, 120, "clip")
+    guild = next(iter(discord.guilds))
+    lines = (tmp_path / "bot.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    # Every record of the bot's own is JSON (library progress bars are not records, and stay text).
+    assert not [line for line in lines if " bot." in line and not line.startswith("{")]
+    queued = next(r for r in records if r["message"].startswith("queued job 1 "))
+    assert (queued["job_id"], queued["guild_id"], queued["worker"]) == (None, guild, None)
+    delivered = next(r for r in records if r["message"].startswith("job 1 delivered as message"))
+    assert (delivered["job_id"], delivered["guild_id"]) == (1, guild) and delivered["worker"]
+    assert all(r["worker"] == delivered["worker"] for r in records if r["logger"] == "bot.worker")
+    leaked = [s for s in (PROMPT, NEGATIVE, TOKENS[0], BOT_TOKEN) if s in "\n".join(lines)]
     assert not leaked, f"in the log: {leaked}"

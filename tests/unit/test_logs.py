@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import subprocess
@@ -174,3 +175,60 @@ async def test_a_failed_statement_does_not_carry_its_parameters(sqlite_url: str)
     assert "UNIQUE constraint failed" in message
     assert secret not in message and "zebracanary7731" not in message
     assert "parameters hidden" in message
+
+
+def test_json_logs_carry_the_job_server_and_worker_and_stay_redacted(tmp_path: Path) -> None:
+    """``log_format = "json"`` in a fresh interpreter: one object per line, with what each record is about,
+    through tasks and threads, and tokens redacted in messages and tracebacks alike."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, logging
+        from bot.logs import configure_logging
+        from bot.log_context import about_job, as_worker, in_guild
+        configure_logging("INFO", log_format="json")
+        log = logging.getLogger("bot.worker")
+
+        async def worker():
+            as_worker("gpu-1")
+            log.info("worker up")
+            with about_job(7, 800):
+                log.info("job started with %s", "{BOT_TOKEN}")
+                await asyncio.to_thread(log.info, "rendering in a thread")
+                await asyncio.create_task(asyncio.sleep(0))
+                try:
+                    raise RuntimeError("POST /webhooks/{APP_ID}/{INTERACTION_TOKEN} failed")
+                except RuntimeError:
+                    log.exception("posting failed")
+            log.info("idle")
+
+        async def command():
+            in_guild(801)
+            logging.getLogger("bot.discord_app").warning("refused")
+
+        async def main():
+            await asyncio.gather(worker(), command())
+
+        asyncio.run(main())
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOBOT_")}
+    env["DISCORD_TOKEN"] = BOT_TOKEN
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    records = {entry["message"]: entry for entry in map(json.loads, result.stderr.splitlines())}
+    about = {message: (e["job_id"], e["guild_id"], e["worker"]) for message, e in records.items()}
+    assert about == {
+        "worker up": (None, None, "gpu-1"),
+        "job started with [redacted]": (7, 800, "gpu-1"),
+        "rendering in a thread": (7, 800, "gpu-1"),
+        "posting failed": (7, 800, "gpu-1"),
+        "idle": (None, None, "gpu-1"),
+        "refused": (None, 801, None),
+    }
+    failed = records["posting failed"]
+    assert failed["level"] == "ERROR" and failed["logger"] == "bot.worker"
+    assert "RuntimeError" in failed["exception"] and INTERACTION_TOKEN not in failed["exception"]
+    assert BOT_TOKEN not in result.stderr and INTERACTION_TOKEN not in result.stderr
+    assert records["refused"]["time"].endswith("+00:00")
