@@ -28,14 +28,24 @@ COPY migrations migrations
 COPY config.toml alembic.ini ./
 RUN pip install --no-deps .
 
-RUN useradd --create-home --uid 10001 videobot && mkdir -p /data && chown videobot /data
+# /data/huggingface exists in the image, owned by the bot, so that a new volume mounted there (compose's
+# "models") starts out writable by it.
+RUN useradd --create-home --uid 10001 videobot && mkdir -p /data/huggingface && chown -R videobot /data
 USER videobot
 # Jobs (SQLite by default), clips awaiting upload and downloaded models live on the /data volume;
 # The Content Credentials signing chain and MagCache calibrations too, so they survive new containers.
+# The health and metrics endpoint is on in the image (bind it to the host's loopback, or a private
+# network: it has no authentication).
 ENV VIDEOBOT_DATABASE__URL=sqlite+aiosqlite:////data/videobot.db \
     VIDEOBOT_WORKER__CLIP_DIR=/data/clips \
     VIDEOBOT_PROVENANCE__DIRECTORY=/data/provenance \
-    VIDEOBOT_GENERATION__CALIBRATION_DIR=/data/calibration
+    VIDEOBOT_GENERATION__CALIBRATION_DIR=/data/calibration \
+    VIDEOBOT_METRICS__LISTEN=0.0.0.0:9464
 VOLUME /data
+EXPOSE 9464
+# Healthy: the process answers and reaches its database (/healthz). Loading a model can take many minutes
+# on first start (the download), hence the long start period; readiness is /readyz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20m --retries=3 \
+    CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4)"]
 ENTRYPOINT ["python3", "-m", "bot", "--config", "/app/config.toml"]
 CMD ["run"]

@@ -1,9 +1,10 @@
-"""``python -m bot [run|worker|migrate|sync] [--config PATH]``.
+"""``python -m bot [run|worker|migrate|sync|status|doctor] [--config PATH]``.
 
 ``run``: the bot (and, unless ``[worker] embedded = false``, a worker); ``worker``: a worker alone;
 ``migrate``: bring the database up to date; ``sync``: send the slash commands to Discord now (a start
 sends them only when they changed); ``status``: the queue, the workers and the latest failures, read from
-the database (the bot may be stopped)."""
+the database (the bot may be stopped); ``doctor``: check what a first run needs (token, database,
+ffmpeg, GPU, disk, models, signing), exit 0 only when all is in place."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ The README's "Create the Discord application" section shows how to invite the bo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Discord /video bot")
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync", "status"]
+        "command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync", "status", "doctor"]
     )
     parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
     args = parser.parse_args(argv)
@@ -37,11 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.bot.log_level, log_format=settings.bot.log_format)
+    # The owner's commands print their own report: only warnings and errors are logged beside it.
+    quiet = args.command in ("status", "doctor") and settings.bot.log_level in ("DEBUG", "INFO")
+    configure_logging("WARNING" if quiet else settings.bot.log_level, log_format=settings.bot.log_format)
 
     if args.command == "status":
         return asyncio.run(_status(settings))
     token = discord_token()
+    if args.command == "doctor":
+        return asyncio.run(_doctor(settings, token))
     if args.command != "migrate" and token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
@@ -73,6 +78,14 @@ async def _run(settings: Settings, command: str, token: str | None) -> int:
     finally:
         await app.close()
     return 0
+
+
+async def _doctor(settings: Settings, token: str | None) -> int:
+    from bot.doctor import report, run_checks
+
+    text, code = report(await run_checks(settings, token))
+    print(text)
+    return code
 
 
 async def _status(settings: Settings) -> int:

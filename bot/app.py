@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +23,9 @@ from bot.discord_app.moderation_commands import ModerationGroup
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.video_command import VideoCommand
 from bot.faults import first_line, is_store_outage
+from bot.gpu_choice import GpuChoice, NoFreeGpuError, choose_gpu
+from bot.health import HealthServer, Probes
+from bot.metrics import Metrics
 from bot.model_catalog import ModelCatalog, ModelCatalogError
 from bot.queue_estimate import QueueEstimator
 from bot.store.command_syncs import CommandSyncs
@@ -32,13 +35,14 @@ from bot.store.limit_overrides import LimitOverrideStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.moderation import ModerationStore
 from bot.store.notify import listen_forever, supports_notify
+from bot.store.overview import OverviewStore
 from bot.store.server_settings import ServerSettingsStore
 from bot.store.timings import RenderTimings
 from bot.store.workers import WorkerRegistry
 from bot.worker import Retention, Worker, WorkerOptions
 from bot.worker_identity import IdentityInUseError, WorkerIdentity, acquire_identity
 from generation import RenderOverrides, VideoGenerator
-from generation.memory import MemoryOptions
+from generation.memory import MemoryOptions, gpu_memory
 from generation.presets import ModelPreset
 from generation.provenance import (
     ProvenanceError,
@@ -66,6 +70,8 @@ class App:
         self.moderation = ModerationStore(self.engine)
         self.server_settings = ServerSettingsStore(self.engine)
         self.limit_overrides = LimitOverrideStore(self.engine)
+        self.overview = OverviewStore(self.engine)
+        self.metrics = Metrics()  # this process's, served by the health endpoint when one is configured
         self._stop = asyncio.Event()
 
     async def migrate(self) -> None:
@@ -147,6 +153,16 @@ class App:
             raise ConfigError(f"worker.models names models that are not enabled: {', '.join(unknown)}")
         return [generators[m] for m in wanted]
 
+    def _gpu(self) -> GpuChoice:
+        """The GPU this process's worker renders on (``[worker] gpu``), chosen before CUDA starts."""
+        try:
+            choice = choose_gpu(self.settings.worker.gpu, Path(self.settings.worker.clip_dir) / "gpus")
+        except NoFreeGpuError as exc:
+            raise ConfigError(f"worker.gpu: {exc}") from None
+        if choice.gpu is not None:
+            log.info("rendering on GPU %s", choice.gpu)
+        return choice
+
     def _identity(self) -> WorkerIdentity:
         w = self.settings.worker
         try:
@@ -183,8 +199,9 @@ class App:
             self.timings,
             generators,
             # Clips can be extended where a model that starts from an image is enabled.
-            DiscordDelivery(client, extendable=catalog.image_default is not None),
+            DiscordDelivery(client, extendable=catalog.image_default is not None, metrics=self.metrics),
             options,
+            self.metrics,
         )
 
     def signing_credentials(self) -> SigningCredentials:
@@ -223,6 +240,14 @@ class App:
 
     async def run_bot(self, token: str) -> None:
         """The gateway client, plus an embedded worker unless ``worker.embedded`` is false."""
+        # The GPU is chosen before anything starts CUDA, which reads the choice once.
+        gpu = self._gpu() if self.settings.worker.embedded else GpuChoice(None)
+        try:
+            await self._run_bot(token)
+        finally:
+            gpu.release()
+
+    async def _run_bot(self, token: str) -> None:
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
         self._install_signal_handlers()
         await self.migrate_when_reachable()
@@ -245,7 +270,18 @@ class App:
             await self._when_reachable(lambda: self._settle_jobs_of_changed_models(catalog.presets, own))
             if identity is not None:
                 worker = self._worker(self._served(generators), client, identity, catalog)
-            async with client:
+
+            async def not_ready() -> str | None:
+                if (problem := client.gateway_problem()) is not None:
+                    return problem
+                if worker is not None:
+                    return None if worker.loaded_models else "no model is loaded yet"
+                # Rendering is left to separate workers: one must be running.
+                if any(models for _, models in await self.registry.live()):
+                    return None
+                return "no worker is running to render clips"
+
+            async with client, self._monitoring(not_ready, lambda: client.latency):
                 await client.login(token)
                 tasks = [
                     asyncio.create_task(client.connect(), name="gateway"),
@@ -278,6 +314,7 @@ class App:
             cards,
             wake_worker,
             self.settings.generation.max_extend_seconds,
+            self.metrics,
         )
         job_commands = JobCommands(self.store, catalog.default, job_cancelled)
         client = VideoBot(
@@ -334,6 +371,13 @@ class App:
 
     async def run_worker(self, token: str) -> None:
         """A worker alone: claims jobs from the shared database and posts clips over REST."""
+        gpu = self._gpu()  # before anything starts CUDA, which reads the choice once
+        try:
+            await self._run_worker(token)
+        finally:
+            gpu.release()
+
+    async def _run_worker(self, token: str) -> None:
         point_discord_at(self.settings.discord.api_base, self.settings.discord.gateway_url)
         self._install_signal_handlers()
         await self.migrate_when_reachable()
@@ -345,11 +389,39 @@ class App:
         identity = self._identity()
         try:
             worker = self._worker(self._served(generators), client, identity, catalog)
-            async with client:
+
+            async def not_ready() -> str | None:
+                return None if worker.loaded_models else "no model is loaded yet"
+
+            async with client, self._monitoring(not_ready):
                 await client.login(token)
                 await self._run_until_stopped(self._start_worker(worker), worker, client)
         finally:
             identity.release()
+
+    @contextlib.asynccontextmanager
+    async def _monitoring(
+        self,
+        not_ready: Callable[[], Awaitable[str | None]],
+        gateway_latency: Callable[[], float | None] = lambda: None,
+    ) -> AsyncIterator[None]:
+        """The health and metrics endpoint, while the block runs, if ``[metrics] listen`` names one."""
+        address = self.settings.metrics.address()
+        if address is None:
+            yield
+            return
+        probes = Probes(self.overview.ping, self.overview.overview, not_ready, gpu_memory, gateway_latency)
+        server = HealthServer(self.metrics, probes, *address)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"metrics.listen: cannot listen on {self.settings.metrics.listen}: {exc}"
+            ) from None
+        try:
+            yield
+        finally:
+            await server.stop()
 
     async def _run_until_stopped(
         self, tasks: list[asyncio.Task[None]], worker: Worker | None, client: discord.Client

@@ -103,6 +103,15 @@ class WorkerSettings(_Section):
     clip_dir: str = "data/clips"
     warmup: bool = True
     models: list[str] = Field(default_factory=list)
+    gpu: str = ""
+
+    @field_validator("gpu")
+    @classmethod
+    def _gpu(cls, value: str) -> str:
+        value = value.strip()
+        if value not in ("", "auto") and not value.isdigit():
+            raise ValueError('must be empty (every GPU), "auto" (a free one) or a GPU index such as "1"')
+        return value
 
 
 class ProvenanceSettings(_Section):
@@ -161,6 +170,29 @@ class RetentionSettings(_Section):
     files_hours: float = Field(default=0, ge=0, le=24 * 365)
 
 
+class MetricsSettings(_Section):
+    """The health and metrics endpoint: ``host:port`` to listen on, or empty for none."""
+
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, such as 127.0.0.1:9464 (or empty: no endpoint)")
+        return value
+
+    def address(self) -> tuple[str, int] | None:
+        if not self.listen:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
 class BotSettings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -179,6 +211,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

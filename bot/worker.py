@@ -36,6 +36,7 @@ from bot.faults import (
 )
 from bot.i18n import tr
 from bot.log_context import about_job, as_worker
+from bot.metrics import Metrics
 from bot.model_catalog import clip_size
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
@@ -184,8 +185,10 @@ class Worker:
         generators: Sequence[VideoGenerator],
         delivery: Delivery,
         options: WorkerOptions,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()  # this process's, served by the health endpoint
         self._settings = settings
         self._registry = registry
         self._timings = timings
@@ -209,6 +212,11 @@ class Worker:
     @property
     def models(self) -> frozenset[str]:
         return frozenset(self._generators)
+
+    @property
+    def loaded_models(self) -> frozenset[str]:
+        """The models whose pipelines are loaded: this worker can render them now."""
+        return frozenset(name for name, generator in self._generators.items() if generator.loaded)
 
     @property
     def _workdir(self) -> Path:
@@ -288,6 +296,7 @@ class Worker:
             return
         try:
             for dead in await self._store.abandoned(self._options.max_attempts):
+                self._metrics.job_failures.labels("attempts_exhausted").inc()
                 with about_job(dead.id, dead.guild_id):
                     await self._tell_failure(dead, dead.error or "the worker stopped")
             job = await self._store.claim(
@@ -365,7 +374,7 @@ class Worker:
                     return
                 if job.attempts > self._options.max_attempts:
                     stopped = "the worker stopped during each of {count} attempts"
-                    await self._fail(job, tr(job.locale, stopped, count=job.attempts - 1))
+                    await self._fail(job, tr(job.locale, stopped, count=job.attempts - 1), "worker_stopped")
                     return
                 await self._persist(lambda: self._store.forget_delivery(job.id, self.name), "start afresh")
                 job = replace(job, delivery_started_at=None)
@@ -390,7 +399,7 @@ class Worker:
                 await self._render_fault(job, classify(exc), exc)
                 return
             if not clip.signed:  # write_clip signs or raises; this guards the rule, not a path taken
-                await self._fail(job, Fault(FaultKind.SIGNING).reason(job.id, job.locale))
+                await self._fail(job, Fault(FaultKind.SIGNING).reason(job.id, job.locale), FaultKind.SIGNING)
                 return
             started = None
             if not lease_lost.is_set():
@@ -434,7 +443,7 @@ class Worker:
             pause = max(self._backoff(), FAULT_PAUSE_POLLS * self._options.poll_interval)
             self._paused_until = time.monotonic() + pause
             return
-        await self._fail(job, fault.reason(job.id, job.locale))
+        await self._fail(job, fault.reason(job.id, job.locale), fault.kind)
 
     def _check_disk(self, job: JobRecord) -> None:
         """Refuse to spend a render on a clip that cannot be saved."""
@@ -457,7 +466,7 @@ class Worker:
             except DeliveryError as exc:
                 log.error("job %d: could not post the clip: %s", job.id, exc)
                 unposted = "the clip was made but could not be posted ({why})"
-                await self._fail(job, tr(job.locale, unposted, why=exc))
+                await self._fail(job, tr(job.locale, unposted, why=exc), "undeliverable")
                 return None
             except DeliveryUnavailableError as exc:
                 if self._stopping.is_set():
@@ -467,7 +476,9 @@ class Worker:
                 if time.monotonic() > deadline:
                     minutes = DELIVERY_PATIENCE / 60
                     refused = "Discord did not accept the clip for {minutes} minutes"
-                    await self._fail(job, tr(job.locale, refused, minutes=f"{minutes:.0f}"))
+                    await self._fail(
+                        job, tr(job.locale, refused, minutes=f"{minutes:.0f}"), "discord_unavailable"
+                    )
                     return None
                 log.warning("job %d: Discord is unavailable (%s); trying again in %.0fs", job.id, exc, delay)
             await self._sleep(delay)
@@ -647,9 +658,12 @@ class Worker:
         return await asyncio.to_thread(join_shots, shots)
 
     async def _time_render(self, job: JobRecord, seconds: float) -> None:
-        """Fold a finished render's time into its model's estimate, for the queue's ETAs (a courtesy:
-        a failure is logged, never allowed to stop the job)."""
-        size = clip_size(self._generators[job.model].preset, job.options)
+        """Fold a finished render's time into its model's estimate, for the queue's ETAs, and into the
+        metrics (a courtesy: a failure is logged, never allowed to stop the job)."""
+        preset = self._generators[job.model].preset
+        steps = (preset.fixed_steps or preset.defaults.steps) * max(1, job.options.shots)
+        self._metrics.observe_render(job.model, seconds, steps)
+        size = clip_size(preset, job.options)
         try:
             await self._timings.record(job.model, size, seconds)
         except Exception as exc:
@@ -719,10 +733,12 @@ class Worker:
                 return
 
     # -- telling the member -----------------------------------------------------------------------------
-    async def _fail(self, job: JobRecord, reason: str) -> None:
+    async def _fail(self, job: JobRecord, reason: str, cause: str) -> None:
+        """End ``job`` without a clip and tell its member ``reason``; ``cause`` labels the failure metric."""
         if await self._persist(
             lambda: self._store.mark_failed(job.id, self.name, reason), "record the failure"
         ):
+            self._metrics.job_failures.labels(str(cause)).inc()
             await self._settle_progress()
             await self._tell_failure(job, reason)
 

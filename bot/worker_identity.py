@@ -68,7 +68,7 @@ def acquire_identity(directory: Path, configured: str = "") -> WorkerIdentity:
             return WorkerIdentity(name, lock)
         lock.close()
     name = f"{socket.gethostname()}-{secrets.token_hex(3)}"
-    lock = _try_lock(directory / f"{_CHOSEN}{_UNSAFE.sub('_', name)}.lock")
+    lock = try_lock(directory / f"{_CHOSEN}{_UNSAFE.sub('_', name)}.lock")
     if lock is None:  # pragma: no cover - a fresh random name is free
         raise IdentityInUseError(f"could not hold the new worker name {name!r}")
     lock.seek(0)
@@ -83,7 +83,7 @@ def held_workspaces(directory: Path) -> set[str]:
     """The workspaces of identities some live process holds now (their scratch files are in use)."""
     held = set()
     for path in directory.glob(".*.lock"):
-        lock = _try_lock(path)
+        lock = try_lock(path)
         if lock is None:
             held.add(path.name.removeprefix(_CHOSEN).removeprefix(_CONFIGURED).removesuffix(".lock"))
         else:
@@ -94,14 +94,14 @@ def held_workspaces(directory: Path) -> set[str]:
 def _lock_patiently(path: Path) -> IO[str] | None:
     """Lock ``path``, allowing for a live worker's sweep, which holds every free lock for an instant."""
     for _ in range(PATIENCE_TRIES):
-        lock = _try_lock(path)
+        lock = try_lock(path)
         if lock is not None:
             return lock
         time.sleep(PATIENCE_STEP)
     return None
 
 
-def _try_lock(path: Path) -> IO[str] | None:
+def try_lock(path: Path) -> IO[str] | None:
     handle = path.open("a+", encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from dataclasses import dataclass
 
 import torch
@@ -24,3 +26,39 @@ def choose_placement(device: str = "auto") -> Placement:
     if device == "cpu":
         return Placement(device="cpu", dtype=torch.float32)
     raise ValueError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N")
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    index: int
+    name: str
+    free: int  # bytes, as the driver sees them (other processes' use taken out)
+    total: int
+
+
+def gpu_report() -> tuple[list[GpuInfo], str | None]:
+    """The CUDA devices this process sees, and the NVIDIA driver's version (from nvidia-smi, if there)."""
+    gpus = []
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            free, total = torch.cuda.mem_get_info(index)
+            gpus.append(GpuInfo(index, torch.cuda.get_device_name(index), int(free), int(total)))
+    return gpus, _driver_version()
+
+
+def _driver_version() -> str | None:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    try:
+        result = subprocess.run(
+            [smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = result.stdout.strip().splitlines()
+    return lines[0].strip() if result.returncode == 0 and lines else None

@@ -215,6 +215,20 @@ def free_device_bytes(device: str) -> int | None:
     return None  # a CPU's memory is the machine's: everything stays "on the device"
 
 
+def gpu_memory() -> list[tuple[int, int, int]]:
+    """Each CUDA device's (index, used bytes, total bytes) as the driver sees them (every process's use);
+    empty without CUDA. Loads torch."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    found = []
+    for index in range(torch.cuda.device_count()):
+        free, total = torch.cuda.mem_get_info(index)
+        found.append((index, int(total - free), int(total)))
+    return found
+
+
 def resolve_plan(options: MemoryOptions, device: str, footprint: Footprint, clip: Clip) -> Plan:
     free = free_device_bytes(device)
     if free is None:

@@ -109,6 +109,15 @@ class VideoBot(discord.AutoShardedClient):
             async with errors_answered(interaction, f"{answer.form} form of job {answer.job_id}"):
                 await self.job_buttons.answered(interaction, answer)
 
+    def gateway_problem(self) -> str | None:
+        """Why the bot cannot hear from Discord now (not connected yet, or a shard's connection is down)."""
+        if not self.is_ready():
+            return "not connected to Discord's gateway yet"
+        down = sorted(shard_id for shard_id, shard in self.shards.items() if shard.is_closed())
+        if down:
+            return f"disconnected from Discord's gateway (shard {', '.join(map(str, down))})"
+        return None
+
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 

@@ -25,6 +25,7 @@ from bot.discord_app.safe_text import only_user, quote_user_text
 from bot.discord_app.status_message import edit_status, token_valid
 from bot.faults import first_line
 from bot.i18n import tr
+from bot.metrics import Metrics
 from bot.store.jobs import JobRecord
 from bot.worker import DeliveryError, DeliveryUnavailableError, Posted
 from generation import EncodedClip
@@ -44,6 +45,12 @@ _Route = Callable[[JobRecord, _MessageBuilder, bool], Awaitable[discord.Message]
 # Where a route posts, as its refusals name it (message ids of the catalogs).
 RoutePlace = Literal["in the channel", "as a reply to the command", "by direct message"]
 ROUTE_PLACES: tuple[RoutePlace, ...] = get_args(RoutePlace)
+# Each route's name in the metrics.
+_ROUTES: dict[RoutePlace, str] = {
+    "in the channel": "channel",
+    "as a reply to the command": "followup",
+    "by direct message": "dm",
+}
 
 
 class _RouteClosedError(Exception):
@@ -58,9 +65,14 @@ def clip_title(job_id: int, locale: object = None) -> str:
 
 class DiscordDelivery:
     def __init__(
-        self, client: discord.Client, retry_base_delay: float = 2.0, extendable: bool = False
+        self,
+        client: discord.Client,
+        retry_base_delay: float = 2.0,
+        extendable: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
         self._client = client
+        self._metrics = metrics or Metrics()
         self._retry_base_delay = retry_base_delay
         self._extendable = extendable  # clips get an Extend button (a model that takes images is enabled)
 
@@ -271,19 +283,23 @@ class DiscordDelivery:
     ) -> discord.Message:
         """Send once (follow-ups and DMs carry no nonce: the worker looks for a lost post before it tries
         again), or ``attempts`` times where a repeat is safe."""
-        place = tr(job.locale, where)
+        place, route = tr(job.locale, where), _ROUTES[where]
         for attempt in range(1, attempts + 1):
+            self._metrics.delivery_attempts.labels(route).inc()
             try:
                 return await send()
             except discord.Forbidden as exc:
+                self._metrics.delivery_failures.labels(route, "forbidden").inc()
                 raise _RouteClosedError(
                     tr(job.locale, "I am not allowed to post {where}", where=place)
                 ) from exc
             except discord.NotFound as exc:
+                self._metrics.delivery_failures.labels(route, "not_found").inc()
                 raise _RouteClosedError(
                     tr(job.locale, "I found nowhere to post {where}", where=place)
                 ) from exc
             except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                self._metrics.delivery_failures.labels(route, "server_error").inc()
                 if attempt == attempts:
                     raise DeliveryUnavailableError(f"Discord did not accept it ({first_line(exc)})") from exc
                 delay = self._retry_base_delay * 2 ** (attempt - 1)
@@ -292,6 +308,7 @@ class DiscordDelivery:
                 )
                 await asyncio.sleep(delay)
             except discord.HTTPException as exc:
+                self._metrics.delivery_failures.labels(route, "refused").inc()
                 refused = "Discord refused it {where} (HTTP {status})"
                 raise _RouteClosedError(tr(job.locale, refused, where=place, status=exc.status)) from exc
         raise AssertionError("unreachable")

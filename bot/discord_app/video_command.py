@@ -28,6 +28,7 @@ from bot.faults import first_line
 from bot.i18n import LocalizedError, tr
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
+from bot.metrics import Metrics
 from bot.model_catalog import ModelCatalog, ModelChoiceError
 from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
 from bot.store.schema import JobState
@@ -66,8 +67,10 @@ class VideoCommand(commands.Cog):
         cards: QueueCards,
         on_submitted: Callable[[], None],
         max_extend_seconds: float = 20.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._settings = settings
         self._catalog = catalog
         self._limits = limits
@@ -347,6 +350,7 @@ class VideoCommand(commands.Cog):
             await _refuse_privately(interaction, tr(interaction.locale, unavailable))
             return
         if isinstance(submitted, Refusal):
+            self._metrics.refusals.labels(str(submitted.limit)).inc()
             await _refuse_privately(interaction, describe(submitted, interaction.locale))
             return
         await self._show_queued(interaction, submitted)

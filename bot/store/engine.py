@@ -14,6 +14,14 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for another database, or one in memory)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    return Path(database).expanduser() if database and database != ":memory:" else None
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)

@@ -50,6 +50,11 @@ class Overview:
 
 
 class OverviewStore(StoreBase):
+    async def ping(self) -> None:
+        """Raises unless the database answers."""
+        async with self.engine.connect() as connection:
+            await connection.execute(select(1))
+
     async def overview(self, failures: int = 10) -> Overview:
         async with self._transaction() as session:
             pending = (

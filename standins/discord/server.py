@@ -59,6 +59,7 @@ class DiscordStandIn:
         self.requests: list[Recorded] = []
         self.messages: dict[int, dict[str, Any]] = {}
         self.commands: list[dict[str, Any]] = []
+        self.registered: dict[str | None, list[dict[str, Any]]] = {}  # scope (None: global) -> its commands
         self.identified = asyncio.Event()
         self.port = 0
         self._original: dict[str, int] = {}  # interaction token -> original response message id
@@ -87,6 +88,7 @@ class DiscordStandIn:
         self.closed_dms: set[int] = set()  # users who accept no direct messages from the bot
         self.forbidden_channels: set[int] = set()  # channels where the bot may no longer post
         self.forms: dict[str, dict[str, Any]] = {}  # interaction token -> the form (modal) answering it
+        self.gateway_open = True  # False: the gateway drops its connections and refuses new ones
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -107,6 +109,8 @@ class DiscordStandIn:
             ("GET", "/gateway", "get_gateway"),
             ("GET", "/gateway/bot", "get_bot_gateway"),
             ("PUT", "/applications/{app}/commands", "sync_global"),
+            ("GET", "/applications/{app}/commands", "list_global"),
+            ("GET", "/applications/{app}/guilds/{guild}/commands", "list_guild"),
             ("PUT", "/applications/{app}/guilds/{guild}/commands", "sync_guild"),
             ("POST", "/interactions/{id}/{token}/callback", "callback"),
             ("GET", "/webhooks/{app}/{token}/messages/{message}", "webhook_get"),
@@ -347,8 +351,15 @@ class DiscordStandIn:
             if guild_id:
                 full["guild_id"] = guild_id
             stored.append(full)
-        self.commands = stored
+        self.commands = stored  # the last synced, whatever its scope
+        self.registered[guild_id] = stored
         return stored
+
+    async def _r_list_global(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(self.registered.get(None, []))
+
+    async def _r_list_guild(self, request: web.Request, rec: Recorded) -> web.Response:
+        return self._unauthorized(rec) or _json(self.registered.get(request.match_info["guild"], []))
 
     async def _r_callback(self, request: web.Request, rec: Recorded) -> web.Response:
         token = request.match_info["token"]
@@ -546,7 +557,16 @@ class DiscordStandIn:
         return out
 
     # -- gateway ----------------------------------------------------------------------------------
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def drop_gateway(self) -> None:
+        """Discord's gateway goes away: open connections close, new ones are refused until ``gateway_open``
+        is set again."""
+        self.gateway_open = False
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"going away")
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if not self.gateway_open:
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))

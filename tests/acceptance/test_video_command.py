@@ -19,7 +19,7 @@ from bot.store.schema import JobState
 from generation.provenance import read_manifest
 from standins.bot_process import bot_env, bot_process
 from standins.discord import DiscordStandIn, Recorded
-from tests.acceptance.support import MEMBER, OTHER_MEMBER, ROOT
+from tests.acceptance.support import MEMBER, OTHER_MEMBER, ROOT, wait_until
 from tests.certificates import key_pem, owner_chain, pem
 from tests.conftest import ffprobe
 
@@ -269,12 +269,35 @@ async def test_two_worker_processes_post_every_clip_exactly_once(
         dirs = [tmp_path / "w1", tmp_path / "w2"]
         for d in dirs:
             d.mkdir()
-        workers = [bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__NAME=d.name) for d in dirs]
+        # Two workers on one machine with two GPUs ("auto": one each; the GPU locks are in their shared
+        # clip directory, as on a compose volume). CUDA is absent here, so they render on the CPU.
+        shared = {
+            "VIDEOBOT_WORKER__GPU": "auto",
+            "VIDEOBOT_WORKER__CLIP_DIR": str(tmp_path / "clips"),
+            "CUDA_VISIBLE_DEVICES": "0,1",
+        }
+        workers = [
+            bot_env(discord, tiny_wan, postgres_url, VIDEOBOT_WORKER__NAME=d.name, **shared) for d in dirs
+        ]
         async with (
             bot_process(discord, bot_only, tmp_path),
             bot_process(discord, workers[0], dirs[0], "worker"),
             bot_process(discord, workers[1], dirs[1], "worker"),
         ):
+            await wait_until(lambda: all("rendering on GPU" in _log(d) for d in dirs), 60, "GPUs chosen")
+            assert sorted(_log(d).split("rendering on GPU ")[1][0] for d in dirs) == ["0", "1"]
+            third = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "worker",
+                env={**workers[0], "VIDEOBOT_WORKER__NAME": "w3"},
+                cwd=tmp_path,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, refused = await asyncio.wait_for(third.communicate(), 60)
+            assert third.returncode == 2
+            assert b"worker.gpu: all 2 GPU(s) here (0, 1) are held by other workers" in refused
             for i in range(6):
                 await discord.interact(discord.slash_command("video", MEMBER + i, prompt=f"cat {i}"))
             for _ in range(600):
@@ -284,6 +307,11 @@ async def test_two_worker_processes_post_every_clip_exactly_once(
             await asyncio.sleep(1)
         titles = [m["embeds"][0]["title"] for m in discord.channel_messages() if m["attachments"]]
         assert sorted(titles) == sorted(f"Job #{i}" for i in range(1, 7))
+
+
+def _log(workdir: Path) -> str:
+    path = workdir / "bot.log"
+    return path.read_text() if path.exists() else ""
 
 
 async def test_sound_native_frame_rate_and_gifs_are_posted_signed(
