@@ -1,10 +1,11 @@
-"""``python -m bot [run|worker|migrate|sync|status|doctor] [--config PATH]``.
+"""``python -m bot [run|worker|migrate|sync|status|doctor|models list] [--config PATH]``.
 
 ``run``: the bot (and, unless ``[worker] embedded = false``, a worker); ``worker``: a worker alone;
 ``migrate``: bring the database up to date; ``sync``: send the slash commands to Discord now (a start
 sends them only when they changed); ``status``: the queue, the workers and the latest failures, read from
 the database (the bot may be stopped); ``doctor``: check what a first run needs (token, database,
-ffmpeg, GPU, disk, models, signing), exit 0 only when all is in place."""
+ffmpeg, GPU, disk, models, signing), exit 0 only when all is in place; ``models list``: where each enabled
+model's weights are and how large they are."""
 
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ The README's "Create the Discord application" section shows how to invite the bo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Discord /video bot")
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "worker", "migrate", "sync", "status", "doctor"]
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "worker", "migrate", "sync", "status", "doctor", "models"],
     )
+    parser.add_argument("action", nargs="?", help="for models: list")
     parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
     args = parser.parse_args(argv)
 
@@ -39,11 +44,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # The owner's commands print their own report: only warnings and errors are logged beside it.
-    quiet = args.command in ("status", "doctor") and settings.bot.log_level in ("DEBUG", "INFO")
+    quiet = args.command in ("status", "doctor", "models") and settings.bot.log_level in ("DEBUG", "INFO")
     configure_logging("WARNING" if quiet else settings.bot.log_level, log_format=settings.bot.log_format)
 
     if args.command == "status":
         return asyncio.run(_status(settings))
+    if args.command == "models":
+        if args.action != "list":
+            print("usage: python -m bot models list", file=sys.stderr)
+            return 2
+        from bot.models_command import models_list
+
+        print(models_list(settings))
+        return 0
+    if args.action is not None:
+        parser.error(f"{args.command} takes no {args.action!r}")
     token = discord_token()
     if args.command == "doctor":
         return asyncio.run(_doctor(settings, token))

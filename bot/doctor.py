@@ -20,6 +20,7 @@ import aiohttp
 
 from bot.config import TOKEN_ENV, Settings
 from bot.faults import first_line
+from bot.models_command import enabled_references
 
 Status = Literal["ok", "warn", "fail"]
 MARKS: dict[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -230,10 +231,8 @@ def models_checks(settings: Settings) -> tuple[list[Check], int]:
     from generation.hub_cache import model_files
     from generation.presets import ModelResolutionError, resolve_model
 
-    g = settings.generation
-    references = list(dict.fromkeys(r for r in [g.model, g.image_model, *g.models] if r))
     checks, to_fetch = [], 0
-    for reference in references:
+    for reference in enabled_references(settings):
         try:
             preset = resolve_model(reference, RenderOverrides())
         except ModelResolutionError as exc:

@@ -4,10 +4,11 @@ exits 0; a bad token, a database that is down, or no ffmpeg each give their ✗ 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
-from standins.bot_process import bot_env
+from standins.bot_process import ROOT, bot_env
 from standins.discord import DiscordStandIn
 
 
@@ -66,3 +67,32 @@ async def test_doctor_passes_when_all_is_in_place_and_names_each_problem(
         code, lines = await _doctor(no_ffmpeg, tmp_path)
         assert code == 1 and _line(lines, "ffmpeg").startswith("✗ ffmpeg: not usable")
         assert "install ffmpeg" in lines[lines.index(_line(lines, "ffmpeg")) + 1]
+
+
+async def test_models_list_shows_where_each_enabled_model_is(tiny_wan: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "hf" / "hub"
+    blobs = cache / "models--Wan-AI--Wan2.1-T2V-1.3B-Diffusers" / "blobs"
+    blobs.mkdir(parents=True)
+    with (blobs / ("a" * 64)).open("wb") as blob:
+        blob.truncate(5_000_000_000)  # 5 GB of the 28.9 GB published, still downloading:
+    (blobs / ("b" * 64 + ".incomplete")).write_bytes(b"")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VIDEOBOT_")},
+        "VIDEOBOT_CONFIG": str(ROOT / "config.toml"),
+        "VIDEOBOT_GENERATION__MODEL": str(tiny_wan),
+        "VIDEOBOT_GENERATION__MODELS": '["wan2.1-t2v-1.3b", "ltx-video-distilled"]',
+        "HF_HOME": str(tmp_path / "hf"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "models", "list", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    rows = [line.split("  ") for line in out.decode().splitlines()]
+    table = {row[0].strip(): [cell.strip() for cell in row[1:] if cell.strip()] for row in rows[1:-1]}
+    assert process.returncode == 0
+    assert table == {
+        tiny_wan.name: ["local directory", "0.0 GB", "-"],
+        "wan2.1-t2v-1.3b": ["partly downloaded", "5.0 GB", "28.9 GB"],
+        "ltx-video-13b-distilled": ["not downloaded", "0.0 GB", "47.6 GB"],  # an alias, shown by its name
+    }
+    assert out.decode().splitlines()[-1] == f"(Hugging Face cache: {cache})"
