@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
-import pytest
 from discord import app_commands
 
 from bot.discord_app.command_sync import sync_if_changed
-from bot.discord_app.endpoints import point_discord_at
 from bot.store.command_syncs import CommandSyncs
 from bot.store.engine import create_engine
 from bot.store.migrate import upgrade_to_head
@@ -61,25 +58,10 @@ async def test_a_sharded_bot_connects_every_shard_and_answers_in_each(
                 assert "no clips" in text(reply)
 
 
-@pytest.fixture
-async def rest_client() -> AsyncIterator[tuple[DiscordStandIn, discord.Client]]:
-    """A client logged in to the stand-in over REST, as ``python -m bot sync`` is."""
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with DiscordStandIn() as standin:
-        point_discord_at(standin.api_base, standin.gateway_url)
-        client = discord.Client(intents=discord.Intents.none())
-        try:
-            async with client:
-                await client.login(standin.token)
-                yield standin, client
-        finally:
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-
-
 async def test_a_changed_description_is_sent_and_an_unchanged_one_is_not(
-    rest_client: tuple[DiscordStandIn, discord.Client], sqlite_url: str
+    discord_client: tuple[DiscordStandIn, discord.Client], sqlite_url: str
 ) -> None:
-    standin, client = rest_client
+    standin, client = discord_client
     engine = create_engine(sqlite_url)
     try:
         await upgrade_to_head(engine)

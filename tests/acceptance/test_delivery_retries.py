@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import discord
 import pytest
 
 from bot.discord_app.delivery import SEND_ATTEMPTS, DiscordDelivery, clip_title
-from bot.discord_app.endpoints import point_discord_at
 from bot.store.engine import create_engine
 from bot.store.jobs import JobRecord, JobStore, NewJob, Submitted
 from bot.store.migrate import upgrade_to_head
@@ -26,23 +24,6 @@ from tests.acceptance.support import MEMBER
 
 # Far below the default (2 s), and long enough to tell apart from an immediate resend.
 RETRY_DELAY = 0.3
-
-
-@pytest.fixture
-async def discord_client() -> AsyncIterator[tuple[DiscordStandIn, discord.Client]]:
-    """A REST-only client logged in to the stand-in, as a separate worker process has (``run_worker``)."""
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with DiscordStandIn() as standin:
-        point_discord_at(standin.api_base, standin.gateway_url)
-        client = discord.Client(
-            intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
-        )
-        try:
-            async with client:
-                await client.login(standin.token)
-                yield standin, client
-        finally:
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
 
 
 @pytest.fixture
