@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 import errno
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import exc as sa_exc
 
@@ -46,7 +46,8 @@ class FaultKind(enum.StrEnum):
 @dataclass(frozen=True)
 class Fault:
     kind: FaultKind
-    detail: str = ""
+    detail: str = ""  # a message id, shown in the member's language with ``detail_values``
+    detail_values: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def transient(self) -> bool:
@@ -55,8 +56,8 @@ class Fault:
 
     def reason(self, job_id: int, locale: object = None) -> str:
         """What the member is told, after "your clip failed: ", in ``locale``."""
-        message = _REASONS[self.kind]
-        return tr(locale, message, job=job_id, detail=self.detail)
+        detail = tr(locale, self.detail, **self.detail_values) if self.detail else ""
+        return tr(locale, _REASONS[self.kind], job=job_id, detail=detail)
 
     def retry_notice(self, locale: object = None) -> str:
         """What the member is told when the job goes back in the queue to be tried again."""
@@ -95,7 +96,7 @@ def classify(exc: BaseException) -> Fault:
     if is_store_outage(exc) and any(_from_database(e) for e in causes(exc)):
         return Fault(FaultKind.STORE)
     if isinstance(exc, RenderInputError):
-        return Fault(FaultKind.INPUT, str(exc))
+        return Fault(FaultKind.INPUT, exc.template, exc.values)
     if isinstance(exc, UnreadableJobError):
         return Fault(FaultKind.UNREADABLE)
     if isinstance(exc, ClipUnavailableError):

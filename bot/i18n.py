@@ -44,18 +44,29 @@ def language(locale: str | None) -> str | None:
     return base if base in available else None
 
 
-def tr(locale: object, message: str, **values: object) -> str:
+def catalog_of(locale: object) -> str | None:
+    """The catalog for ``locale``: anything whose ``str`` is a locale code, such as ``discord.Locale``."""
+    return language(str(locale.value if hasattr(locale, "value") else locale) if locale else None)
+
+
+def tr(locale: object, message: str, /, **values: object) -> str:
     """``message`` in ``locale`` (anything whose ``str`` is a locale code, such as ``discord.Locale``),
     with its placeholders filled; English when the language has no catalog or lacks the message."""
-    code = language(str(locale.value if hasattr(locale, "value") else locale) if locale else None)
+    code = catalog_of(locale)
     translated = catalogs().get(code, {}).get(message, message) if code else message
     return translated.format_map(values)
+
+
+def capitalized(sentence: str) -> str:
+    """``sentence`` with a capital first letter, for one that starts with a placeholder ("the server
+    default" → "The server default…"); a mention ("<@1>") is left as it is."""
+    return sentence[:1].upper() + sentence[1:]
 
 
 class LocalizedError(ValueError):
     """An explanation for a member, in English by ``str()`` and in their language by :meth:`text_in`."""
 
-    def __init__(self, message: str, **values: object) -> None:
+    def __init__(self, message: str, /, **values: object) -> None:
         super().__init__(message.format_map(values))
         self.message = message
         self.values: Mapping[str, object] = values

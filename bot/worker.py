@@ -622,7 +622,10 @@ class Worker:
         try:
             data = await self._delivery.clip_of(parent)
         except DeliveryError as exc:
-            raise RenderInputError(f"the clip to extend is no longer on Discord ({exc})") from exc
+            log.warning("job %d: the clip of job #%d cannot be read back: %s", job.id, parent_id, exc)
+            raise RenderInputError(
+                "the clip to extend is no longer on Discord, or the bot can no longer read it"
+            ) from exc
         except DeliveryUnavailableError as exc:
             raise ClipUnavailableError(str(exc)) from exc
         path = self._workdir / f"job-{job.id}-extends-{parent_id}.mp4"
@@ -630,7 +633,8 @@ class Worker:
             path.write_bytes(data)
             return await asyncio.to_thread(decode_clip, path)
         except UnreadableClipError as exc:
-            raise RenderInputError(f"the clip to extend cannot be read ({exc})") from exc
+            log.warning("job %d: the clip of job #%d cannot be decoded: %s", job.id, parent_id, exc)
+            raise RenderInputError("the clip to extend cannot be read") from exc
         finally:
             path.unlink(missing_ok=True)
 
@@ -768,7 +772,7 @@ class Worker:
         """Notices still owed, and retention: old tokens, images, prompts and files."""
         try:
             for job in await self._store.due_notices():
-                await self._tell_failure(job, job.error or "it could not be finished")
+                await self._tell_failure(job, job.error or tr(job.locale, "it could not be finished"))
             swept = await self._store.sweep(self._options.retention.prompt_days)
             if swept.tokens or swept.images or swept.prompts:
                 log.info(

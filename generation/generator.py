@@ -17,6 +17,7 @@ from PIL import Image
 
 from generation.audio import AudioTrack, audio_from_output
 from generation.device import Placement, choose_placement
+from generation.explained import ExplainedError
 from generation.images import fit_image
 from generation.interpolate import interpolate
 from generation.loading import load_pipeline
@@ -65,8 +66,9 @@ class _StopRender(Exception):
     """Raised from a legacy step callback to leave the denoising loop."""
 
 
-class RenderInputError(ValueError):
-    """The request does not suit the model (an image for a text-only model, or none for an image model)."""
+class RenderInputError(ExplainedError):
+    """The request does not suit the model (an image for a text-only model, or none for an image model),
+    or what it builds on is gone."""
 
 
 @dataclass(frozen=True)
@@ -314,9 +316,11 @@ class VideoGenerator:
     ) -> RenderedClip:
         preset = self.preset
         if preset.family.needs_image and request.image is None:
-            raise RenderInputError(f"{preset.name} makes video from an image: attach one")
+            raise RenderInputError("{model} makes video from an image: attach one", model=preset.name)
         if request.image is not None and not self.accepts_image:
-            raise RenderInputError(f"{preset.name} makes video from text only: it cannot use an image")
+            raise RenderInputError(
+                "{model} makes video from text only: it cannot use an image", model=preset.name
+            )
         # A distilled model's fixed schedule sets the number of steps; otherwise the request or the default.
         steps = preset.fixed_steps or request.steps or preset.defaults.steps
         progress = _Progress(steps, on_step, should_cancel)

@@ -7,21 +7,15 @@ import warnings
 
 from PIL import Image, ImageOps
 
+from generation.explained import ExplainedError
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF", "BMP"})
 
 
-class ImageRejectedError(ValueError):
-    """The file is not an image this bot will use; the message says why, politely.
-
-    ``template`` and ``values`` are the message before its ``{placeholders}`` are filled, for an
-    application that shows it in another language."""
-
-    def __init__(self, template: str, **values: object) -> None:
-        super().__init__(template.format_map(values))
-        self.template = template
-        self.values = values
+class ImageRejectedError(ExplainedError):
+    """The file is not an image this bot will use; the message says why, politely."""
 
 
 def load_image(data: bytes) -> Image.Image:

@@ -3,16 +3,21 @@ themselves, ``job_modals.py`` the forms)."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
 from bot.discord_app.checks import is_moderator
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.job_modals import FormAnswer
 from bot.discord_app.video_command import VideoCommand
+from bot.faults import is_store_outage
 from bot.i18n import tr
 from bot.store.base import Audit
 from bot.store.jobs import JobStore
 from bot.store.moderation import ModerationStore
+
+log = logging.getLogger(__name__)
 
 NOT_YOURS = "Only the member who made this clip, or a moderator (Manage Server), can delete it."
 
@@ -56,10 +61,22 @@ class JobButtonActions:
         await interaction.response.defer(ephemeral=True, thinking=True)
         if interaction.message is not None:
             await interaction.message.delete()
+        deleted = tr(interaction.locale, "Deleted the clip of job #{job}.", job=job_id)
         # In the audit log before the moderator is told it is done, so that what they read next has it.
+        # The clip is gone by now: a database outage here must not answer that nothing changed.
         if not own and interaction.guild_id is not None:
             owner = job.user_id if job is not None else None
             audit = Audit(interaction.guild_id, interaction.user.id, "clip deleted", f"job #{job_id}", owner)
-            await self._moderation.record(audit)
-        deleted = tr(interaction.locale, "Deleted the clip of job #{job}.", job=job_id)
+            try:
+                await self._moderation.record(audit)
+            except Exception as exc:
+                if not is_store_outage(exc):
+                    raise
+                log.warning("The deletion of job #%d's clip could not be written to the audit log", job_id)
+                deleted = tr(
+                    interaction.locale,
+                    "Deleted the clip of job #{job}. The database cannot be reached right now, so the "
+                    "deletion is not in the audit log.",
+                    job=job_id,
+                )
         await interaction.followup.send(deleted, ephemeral=True)

@@ -58,9 +58,19 @@ class _RouteClosedError(Exception):
 
 
 def clip_title(job_id: int, locale: object = None) -> str:
-    """The embed title of a job's clip, in its channel's language; also how a retry recognises a clip
-    already posted (the job keeps its language, so a retry looks for the same title)."""
+    """The embed title of a job's clip, in its channel's language."""
     return tr(locale, "Job #{job}", job=job_id)
+
+
+def clip_filename(job_id: int, suffix: str) -> str:
+    """The clip's attachment name: also how a retry recognises a clip already posted, whatever language
+    its title was in (a moderator may change the server's language between two tries)."""
+    return f"clip-{job_id}{suffix}"
+
+
+def holds_clip_of(message: discord.Message, job_id: int) -> bool:
+    stem = clip_filename(job_id, ".")
+    return any(attachment.filename.startswith(stem) for attachment in message.attachments)
 
 
 class DiscordDelivery:
@@ -123,7 +133,7 @@ class DiscordDelivery:
             return {
                 "content": tr(locale, "{mention} your clip is ready.", mention=f"<@{job.user_id}>"),
                 "embed": embed,
-                "file": discord.File(clip.path, filename=f"clip-{job.id}{clip.path.suffix}"),
+                "file": discord.File(clip.path, filename=clip_filename(job.id, clip.path.suffix)),
                 "view": clip_view(job.id, self._extendable, locale),
             }
 
@@ -154,15 +164,9 @@ class DiscordDelivery:
         self, channel: discord.abc.Messageable, job: JobRecord, since: discord.Object, via: str
     ) -> Posted | None:
         assert self._client.user is not None
-        # Its title in the job's language, or in English as posted before titles were translated.
-        titles = {clip_title(job.id, job.locale), clip_title(job.id)}
         # Every message since posting began: a busy channel may have had many since.
         async for message in channel.history(after=since, limit=None, oldest_first=True):
-            if (
-                message.author.id == self._client.user.id
-                and message.attachments
-                and any(e.title in titles for e in message.embeds)
-            ):
+            if message.author.id == self._client.user.id and holds_clip_of(message, job.id):
                 # A follow-up lands in the channel too; it is an application's webhook message.
                 kind = "followup" if via == "channel" and message.webhook_id else via
                 return Posted(message.channel.id, message.id, message.jump_url, kind)

@@ -16,7 +16,7 @@ from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.safe_text import quote_user_text
 from bot.discord_app.settings_commands import SettingsGroup
 from bot.discord_app.status_message import edit_status
-from bot.i18n import tr
+from bot.i18n import capitalized, tr
 from bot.limits import LimitLayer, LimitName, LimitPolicy, Limits, Scope
 from bot.model_catalog import ModelCatalog
 from bot.store.base import Audit
@@ -38,24 +38,34 @@ _LABELS = {
     LimitName.PER_DAY: ("per day", "per_day"),
     LimitName.GUILD_PER_DAY: ("server per day", "server_per_day"),
 }
-# What the audit log calls each action (stored in English; shown in the reader's language).
-AUDIT_ACTIONS = (
-    "limits set",
-    "limits reset",
-    "purge",
-    "ban",
-    "unban",
-    "cancel",
-    "clip deleted",
-    "blocklist add",
-    "blocklist remove",
-    "watermark",
-    "default model",
-    "language",
-    "channel allowed",
-    "channel removed",
-    "channels cleared",
-)
+# What the audit log stores for each action (in English, so the log reads the same whatever the
+# moderator's language), and the message that names it in the reader's language. An action named
+# like a command has its own message, since a command's name translates to a verb ("ban" → "bannir").
+AUDIT_ACTIONS: dict[str, str] = {
+    "limits set": "limits set",
+    "limits reset": "limits reset",
+    "purge": "queue purged",
+    "ban": "banned",
+    "unban": "unbanned",
+    "cancel": "job cancelled",
+    "clip deleted": "clip deleted",
+    "blocklist add": "blocklist add",
+    "blocklist remove": "blocklist remove",
+    "watermark": "watermark changed",
+    "default model": "default model",
+    "language": "post language changed",
+    "channel allowed": "channel allowed",
+    "channel removed": "channel removed",
+    "channels cleared": "channels cleared",
+}
+# Details an action's store writes in fixed words, and the message for each; any other detail (a term,
+# a reason, a channel) is what a moderator typed or named, shown as it was stored.
+AUDIT_DETAILS: dict[str, dict[str, str]] = {
+    "watermark": {"on": "badge shown", "off": "badge hidden"},
+    "default model": {"the bot's default": "the bot's default"},
+    "language": {"the server's own": "the server's own language"},
+    "channels cleared": {"every channel allowed": "every channel allowed"},
+}
 
 
 def _target(user: Someone | None, role: discord.Role | None, locale: object) -> tuple[Scope, int, str]:
@@ -120,7 +130,8 @@ def _above_caps(layer: LimitLayer, caps: Limits, locale: object) -> str | None:
 
 def audit_line(entry: AuditRecord, locale: object) -> str:
     """One audit entry: when, who, what (in the reader's language), whom, and the stored details."""
-    action = tr(locale, entry.action) if entry.action in AUDIT_ACTIONS else entry.action
+    named = AUDIT_ACTIONS.get(entry.action)
+    action = tr(locale, named) if named is not None else entry.action
     line = (
         f"{discord.utils.format_dt(entry.created_at, 'R')} <@{entry.moderator_id}> {quote_user_text(action)}"
     )
@@ -128,7 +139,9 @@ def audit_line(entry: AuditRecord, locale: object) -> str:
         line += f" <@{entry.target_user_id}>"
     if not entry.details:
         return line
-    return tr(locale, "{label}: {value}", label=line, value=quote_user_text(entry.details))
+    detail = AUDIT_DETAILS.get(entry.action, {}).get(entry.details)
+    value = tr(locale, detail) if detail is not None else quote_user_text(entry.details)
+    return tr(locale, "{label}: {value}", label=line, value=value)
 
 
 class ModerationGroup(
@@ -197,7 +210,9 @@ class ModerationGroup(
         if removed:
             await _reply(interaction, tr(locale, "Limits for {target} reset.", target=label))
         else:
-            await _reply(interaction, tr(locale, "{target} had no limits of its own.", target=label))
+            await _reply(
+                interaction, capitalized(tr(locale, "{target} had no limits of its own.", target=label))
+            )
 
     @app_commands.command(name="ban", description="Stop a member from using /video in this server")
     async def ban(self, interaction: discord.Interaction, user: Someone, reason: str | None = None) -> None:
@@ -254,7 +269,7 @@ class ModerationGroup(
     async def blocklist_list(self, interaction: discord.Interaction) -> None:
         terms = await self._moderation.terms(server_id(interaction))
         if terms:
-            text = ", ".join(f"“{quote_user_text(t)}”" for t in terms)
+            text = ", ".join(tr(interaction.locale, "“{term}”", term=quote_user_text(t)) for t in terms)
         else:
             text = tr(interaction.locale, "No terms are blocked.")
         await _reply(interaction, text[:1900])
@@ -300,9 +315,11 @@ class ModerationGroup(
         defaults = tr(locale, "Config defaults: {limits}.", limits=_describe(self._policy.defaults, locale))
         label = label[:1].upper() + label[1:]
         if own:
-            layer = tr(locale, "{target}: {limits}.", target=label, limits=_describe(own, locale))
+            layer = capitalized(
+                tr(locale, "{target}: {limits}.", target=label, limits=_describe(own, locale))
+            )
         else:
-            layer = tr(locale, "{target}: nothing set (inherits).", target=label)
+            layer = capitalized(tr(locale, "{target}: nothing set (inherits).", target=label))
         await _reply(interaction, f"{defaults}\n{layer}\n{caps}")
 
     async def set_limits(

@@ -13,7 +13,7 @@ from discord import app_commands
 from bot.discord_app.autocomplete import model_choices
 from bot.discord_app.checks import require_moderator, server_id
 from bot.discord_app.error_reply import answer_privately
-from bot.i18n import catalogs, tr
+from bot.i18n import SOURCE, catalog_of, catalogs, tr
 from bot.model_catalog import ModelCatalog
 from bot.store.server_settings import MAX_CHANNELS, ServerSettings, ServerSettingsStore, TooManyChannelsError
 
@@ -175,8 +175,17 @@ def _language(code: str | None, locale: object) -> str:
         return tr(
             locale, "Posts in channels (status cards, clips, notices) follow the server's own language."
         )
-    name = dict(LANGUAGES).get(code, code)
-    return tr(locale, "Posts in channels (status cards, clips, notices) are in {language}.", language=name)
+    return tr(
+        locale,
+        "Posts in channels (status cards, clips, notices) are in {language}.",
+        language=language_name(code, locale),
+    )
+
+
+def language_name(code: str, locale: object) -> str:
+    """``code``'s language as a sentence in ``locale`` names it ("English", "anglais", "français")."""
+    reader = catalog_of(locale) or SOURCE
+    return Locale.parse(code, sep="-").get_display_name(Locale.parse(reader, sep="-")) or code
 
 
 def channel_mentions(settings: ServerSettings) -> str:

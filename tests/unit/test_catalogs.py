@@ -16,7 +16,7 @@ from bot.discord_app.history_commands import _STATES, HistoryCommands
 from bot.discord_app.job_buttons import _LOOKS
 from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.job_modals import MAX_LABEL, extend_form, remix_form
-from bot.discord_app.moderation_commands import _LABELS, AUDIT_ACTIONS, ModerationGroup
+from bot.discord_app.moderation_commands import _LABELS, AUDIT_ACTIONS, AUDIT_DETAILS, ModerationGroup
 from bot.discord_app.refusals import _PERIODS
 from bot.discord_app.video_command import NEEDED_PERMISSIONS, VideoCommand
 from bot.i18n import SOURCE, catalogs, tr
@@ -33,6 +33,7 @@ TRANSLATED = {
     "LocalizedError",
     "ImageRefusedError",
     "ImageRejectedError",  # generation's image refusals, which the bot shows in the member's language
+    "RenderInputError",  # what generation cannot render, shown in the member's language
 }
 # Discord's rule for command, option and choice names (lowercase where a script has case).
 NAME = re.compile(r"^[-_\w]{1,32}$")
@@ -51,6 +52,36 @@ def test_every_language_holds_every_message_with_the_same_placeholders() -> None
             assert placeholders(translated) == placeholders(message), (code, message)
 
 
+class _Element(ast.expr):
+    """The ``index``-th item of the tuples ``source`` holds: what ``a, b = source`` gives ``b``."""
+
+    def __init__(self, source: ast.expr, index: int) -> None:
+        super().__init__()
+        self.source, self.index = source, index
+
+
+def _items(node: ast.expr, index: int, assigned: dict[str, list[ast.expr]], depth: int) -> list[ast.expr]:
+    """The ``index``-th element of each tuple ``node`` can be (directly, in a dict's values, or by name)."""
+    if isinstance(node, ast.Tuple | ast.List):
+        return [node.elts[index]] if index < len(node.elts) else []
+    if isinstance(node, ast.Dict):
+        return [
+            item
+            for value in node.values
+            if value is not None
+            for item in _items(value, index, assigned, depth)
+        ]
+    if isinstance(node, ast.Subscript):
+        return _items(node.value, index, assigned, depth)
+    if isinstance(node, ast.IfExp):
+        return _items(node.body, index, assigned, depth) + _items(node.orelse, index, assigned, depth)
+    if isinstance(node, ast.Name) and depth < 3:
+        return [
+            item for value in assigned.get(node.id, []) for item in _items(value, index, assigned, depth + 1)
+        ]
+    return []
+
+
 def _literals(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int = 0) -> list[str]:
     """The strings ``node`` can be: a literal, either branch of a conditional, a dict's values, or what a
     name was assigned in the module."""
@@ -60,6 +91,8 @@ def _literals(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int = 
 
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
+    if isinstance(node, _Element):
+        return [text for item in _items(node.source, node.index, assigned, depth) for text in more(item)]
     if isinstance(node, ast.IfExp):
         return more(node.body) + more(node.orelse)
     if isinstance(node, ast.Tuple | ast.List):
@@ -85,11 +118,14 @@ def _messages_in_code() -> set[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    # ``a, b = pairs[key]``: each name may be any string of what was unpacked.
-                    names = target.elts if isinstance(target, ast.Tuple) else [target]
-                    for name in names:
-                        if isinstance(name, ast.Name):
-                            assigned.setdefault(name.id, []).append(node.value)
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, []).append(node.value)
+                    elif isinstance(target, ast.Tuple):  # ``a, b = pairs[key]``: ``b`` is each pair's second
+                        for index, name in enumerate(target.elts):
+                            if isinstance(name, ast.Name):
+                                assigned.setdefault(name.id, []).append(_Element(node.value, index))
+            elif isinstance(node, ast.AnnAssign) and node.value and isinstance(node.target, ast.Name):
+                assigned.setdefault(node.target.id, []).append(node.value)  # ``_TABLE: dict[K, str] = {...}``
 
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -106,7 +142,14 @@ def test_every_message_the_code_asks_for_is_in_the_catalogs() -> None:
     labels = {label for label, _ in _LOOKS.values()} | {label for label, _ in _LABELS.values()}
     # Words the code looks up through a variable the scan cannot follow: listed where they are defined.
     tables = set(NEEDED_PERMISSIONS.values()) | set(_PERIODS.values()) | set(_STATES.values())
-    asked = _messages_in_code() | tables | labels | set(AUDIT_ACTIONS) | set(ROUTE_PLACES)
+    asked = (
+        _messages_in_code()
+        | tables
+        | labels
+        | set(AUDIT_ACTIONS.values())
+        | {text for fixed in AUDIT_DETAILS.values() for text in fixed.values()}
+        | set(ROUTE_PLACES)
+    )
     assert len(asked) > 100
     missing = sorted(asked - set(catalogs()[SOURCE]))
     assert not missing, missing
@@ -174,3 +217,54 @@ def test_forms_fit_discords_limits_in_every_language(code: str) -> None:
         assert all(1 <= len(text) <= MAX_LABEL for text in [sent["title"], *labels]), (code, sent)
     if code != SOURCE:
         assert forms[0].to_dict()["title"] != remix_form(1, "a cat", None, 7, story=False).to_dict()["title"]
+
+
+def _audit_actions_recorded() -> set[str]:
+    """The action of every ``Audit(guild, moderator, action, ...)`` the code builds."""
+    found: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Audit":
+                action = node.args[2]
+                assert isinstance(action, ast.Constant), f"{path}: an audit action must be a literal"
+                found.add(action.value)
+    return found
+
+
+def test_every_recorded_audit_action_has_its_own_message() -> None:
+    recorded = _audit_actions_recorded()
+    assert {"ban", "clip deleted", "channel allowed", "limits set"} <= recorded
+    assert recorded == set(AUDIT_ACTIONS)
+    names, _ = _command_strings()
+    # A command's name is a verb in another language ("ban" → "bannir"); an entry names what was done.
+    assert not set(AUDIT_ACTIONS.values()) & names
+
+
+@pytest.mark.parametrize(
+    ("action", "details", "french"),
+    [
+        ("ban", "spam", "bannissement <@5> : spam"),
+        ("watermark", "on", "badge modifié : badge affiché"),
+        ("language", "the server's own", "langue des publications modifiée : la langue du serveur"),
+        ("blocklist add", "on", "terme bloqué : on"),  # a blocked term is shown as typed
+    ],
+)
+def test_an_audit_entry_reads_in_the_readers_language(action: str, details: str, french: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.discord_app.moderation_commands import audit_line
+    from bot.store.moderation import AuditRecord
+
+    target = 5 if action == "ban" else None
+    entry = AuditRecord(moderator_id=4, action=action, target_user_id=target, details=details,
+                        created_at=datetime(2026, 12, 4, tzinfo=UTC))  # fmt: skip
+    assert audit_line(entry, "fr").endswith(french)
+    assert action in audit_line(entry, "en-US") or AUDIT_ACTIONS[action] in audit_line(entry, "en-US")
+
+
+def test_a_language_is_named_as_a_sentence_in_the_readers_language_names_it() -> None:
+    from bot.discord_app.settings_commands import LANGUAGES, language_name
+
+    assert (language_name("fr", "fr"), language_name("en", "fr")) == ("français", "anglais")
+    assert (language_name("fr", "en-US"), language_name("fr", "ja")) == ("French", "French")
+    assert dict(LANGUAGES)["fr"] == "Français"  # in the list, each language by its own name

@@ -74,3 +74,14 @@ def test_log_lines_carry_the_first_line_only() -> None:
     exc = sa_exc.OperationalError("INSERT INTO jobs", {"prompt": "secret"}, ConnectionRefusedError("refused"))
     line = first_line(exc)
     assert line.startswith("OperationalError:") and "\n" not in line
+
+
+def test_what_the_model_cannot_use_is_told_in_the_members_language() -> None:
+    fault = classify(RenderInputError("{model} makes video from an image: attach one", model="wan-i2v"))
+    assert fault.reason(7, "en-US") == (
+        "the video model could not use this request: wan-i2v makes video from an image: attach one"
+    )
+    assert fault.reason(7, "fr") == (
+        "le modèle vidéo n’a pas pu utiliser cette demande : "
+        "wan-i2v fait des vidéos à partir d’une image : joignez-en une"
+    )
