@@ -1,11 +1,12 @@
-"""``python -m bot [run|worker|migrate|sync|status|doctor|models list] [--config PATH]``.
+"""``python -m bot [run|worker|migrate|sync|status|doctor|models list|models pull] [--config PATH]``.
 
 ``run``: the bot (and, unless ``[worker] embedded = false``, a worker); ``worker``: a worker alone;
 ``migrate``: bring the database up to date; ``sync``: send the slash commands to Discord now (a start
 sends them only when they changed); ``status``: the queue, the workers and the latest failures, read from
 the database (the bot may be stopped); ``doctor``: check what a first run needs (token, database,
 ffmpeg, GPU, disk, models, signing), exit 0 only when all is in place; ``models list``: where each enabled
-model's weights are and how large they are."""
+model's weights are and how large they are; ``models pull [MODEL...] [--keep-free GB]``: download them
+ahead of the first start (resumable; ``HF_TOKEN`` for gated models)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         default="run",
         choices=["run", "worker", "migrate", "sync", "status", "doctor", "models"],
     )
-    parser.add_argument("action", nargs="?", help="for models: list")
+    parser.add_argument("action", nargs="?", help="for models: list or pull")
+    parser.add_argument("models", nargs="*", help="for models pull: which (default: every enabled model)")
+    parser.add_argument(
+        "--keep-free",
+        type=float,
+        metavar="GB",
+        help="for models pull: free disk a download must leave (default: [worker] keep_free_gb)",
+    )
     parser.add_argument("--config", help="path to config.toml (default: $VIDEOBOT_CONFIG or ./config.toml)")
     args = parser.parse_args(argv)
 
@@ -50,13 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         return asyncio.run(_status(settings))
     if args.command == "models":
-        if args.action != "list":
-            print("usage: python -m bot models list", file=sys.stderr)
-            return 2
-        from bot.models_command import models_list
+        from bot.models_command import models_list, models_pull
 
-        print(models_list(settings))
-        return 0
+        if args.action == "list" and not args.models:
+            print(models_list(settings))
+            return 0
+        if args.action == "pull":
+            keep_free = settings.worker.keep_free_gb if args.keep_free is None else args.keep_free
+            return models_pull(settings, args.models, int(keep_free * 1000**3))
+        print("usage: python -m bot models list | models pull [MODEL...] [--keep-free GB]", file=sys.stderr)
+        return 2
+    if args.models:
+        parser.error(f"{args.command} takes no {' '.join(args.models)!r}")
     if args.action is not None:
         parser.error(f"{args.command} takes no {args.action!r}")
     token = discord_token()

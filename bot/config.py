@@ -104,6 +104,7 @@ class WorkerSettings(_Section):
     warmup: bool = True
     models: list[str] = Field(default_factory=list)
     gpu: str = ""
+    keep_free_gb: float = Field(default=5.0, ge=0)
 
     @field_validator("gpu")
     @classmethod

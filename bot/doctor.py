@@ -275,11 +275,11 @@ def _plan_line(preset: Any, settings: Settings) -> str:
 
 def disk_checks(settings: Settings, to_fetch: int) -> list[Check]:
     """Free space for what the first start downloads and for clips, per filesystem (they may share one)."""
-    from generation.hub_cache import hub_cache_dir
+    from generation.hub_cache import existing_parent, hub_cache_dir
 
     places = [
-        ("model downloads", _existing(hub_cache_dir()), to_fetch),
-        ("clips", _existing(Path(settings.worker.clip_dir)), CLIP_SPACE),
+        ("model downloads", existing_parent(hub_cache_dir()), to_fetch),
+        ("clips", existing_parent(Path(settings.worker.clip_dir)), CLIP_SPACE),
     ]
     by_filesystem: dict[int, list[tuple[str, Path, int]]] = {}
     for place in places:
@@ -299,16 +299,9 @@ def disk_checks(settings: Settings, to_fetch: int) -> list[Check]:
     return checks
 
 
-def _existing(path: Path) -> Path:
-    """The path, or its nearest parent that exists (where it will be made)."""
-    path = path.expanduser().resolve()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 # -- signing -------------------------------------------------------------------------------------------
 def signing_check(settings: Settings) -> Check:
+    from generation.hub_cache import existing_parent
     from generation.provenance import ProvenanceError, load_signing_credentials
 
     p = settings.provenance
@@ -320,7 +313,7 @@ def signing_check(settings: Settings) -> Check:
                 "Content Credentials", "fail", str(exc), "fix [provenance] certificate and private_key"
             )
         return Check("Content Credentials", "ok", f"signing with your certificate {p.certificate}")
-    directory = _existing(Path(p.directory))
+    directory = existing_parent(Path(p.directory))
     if Path(p.directory).expanduser().is_dir():
         return Check("Content Credentials", "ok", f"signing with the bot's own chain in {p.directory}")
     if not os.access(directory, os.W_OK):

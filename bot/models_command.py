@@ -3,7 +3,12 @@ Hugging Face cache: downloaded, partly, or not yet), their size on disk and the 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TextIO
+
 from bot.config import Settings
+from bot.faults import first_line
 
 GB = 1000**3
 _STATES = {
@@ -38,3 +43,75 @@ def models_list(settings: Settings) -> str:
         for row in rows
     ]
     return "\n".join([*lines, f"(Hugging Face cache: {hub_cache_dir()})"])
+
+
+def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextIO = sys.stdout) -> int:
+    """Fetch the named models (else every enabled one) into the Hugging Face cache, each after checking
+    the disk can take it and still keep ``keep_free`` bytes free. 0 when all are here; 1 otherwise."""
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    from generation import RenderOverrides
+    from generation.download import (
+        DiskTooSmallError,
+        check_disk,
+        download,
+        plan_download,
+        remove_stale_partials,
+    )
+    from generation.presets import ModelResolutionError, resolve_model
+
+    failed = 0
+    for reference in names or enabled_references(settings):
+        try:
+            preset = resolve_model(reference, RenderOverrides())
+        except ModelResolutionError as exc:
+            print(f"✗ {exc}", file=out)
+            failed += 1
+            continue
+        if Path(preset.source).expanduser().is_dir():
+            print(f"✓ {preset.name}: a local directory, nothing to download", file=out)
+            continue
+        if freed := remove_stale_partials(preset):
+            print(f"  {preset.name}: removed {freed / GB:.2f} GB left by an interrupted download", file=out)
+        try:
+            plan = plan_download(preset)
+            if not plan.to_fetch:
+                print(f"✓ {preset.name}: already downloaded ({plan.total / GB:.1f} GB)", file=out)
+                continue
+            free = check_disk(plan, keep_free)
+            print(
+                f"… {preset.name}: fetching {plan.to_fetch / GB:.2f} GB of {plan.total / GB:.2f} GB "
+                f"({free / GB:.1f} GB free)",
+                file=out,
+                flush=True,
+            )
+            download(plan)
+        except DiskTooSmallError as exc:
+            print(f"✗ {exc}", file=out)
+            failed += 1
+            continue
+        except RepositoryNotFoundError as exc:  # GatedRepoError among them
+            print(f"✗ {preset.name}: {_hub_refusal(exc)}", file=out)
+            failed += 1
+            continue
+        except (HfHubHTTPError, OSError) as exc:
+            # What was fetched stays in the cache: the next pull resumes it.
+            print(
+                f"✗ {preset.name}: the download stopped ({first_line(exc)}); run pull again to resume",
+                file=out,
+            )
+            failed += 1
+            continue
+        print(f"✓ {preset.name}: downloaded", file=out)
+    return 1 if failed else 0
+
+
+def _hub_refusal(exc: Exception) -> str:
+    from huggingface_hub.errors import GatedRepoError
+
+    if isinstance(exc, GatedRepoError):
+        return (
+            "the Hub refused access to this gated model: accept its licence on its Hub page, then set "
+            "HF_TOKEN to a token of that account (or run `hf auth login`)"
+        )
+    return "the Hub has no such model (check the name), or it is private: set HF_TOKEN"

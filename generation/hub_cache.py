@@ -70,3 +70,11 @@ def model_files(preset: ModelPreset, cache: Path | None = None) -> ModelFiles:
 
 def _size(directory: Path) -> int:
     return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
+def existing_parent(path: Path) -> Path:
+    """The path, or its nearest parent that exists (where it will be made)."""
+    path = path.expanduser().resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
