@@ -117,11 +117,12 @@ async def _doctor(settings: Settings, token: str | None) -> int:
 
 
 async def _status(settings: Settings) -> int:
-    from bot.faults import first_line, is_store_outage
+    from bot.faults import is_store_outage
     from bot.status_report import report
     from bot.store.base import utcnow
     from bot.store.engine import create_engine
     from bot.store.overview import OverviewStore
+    from generation.explained import first_line
 
     engine = create_engine(settings.database.url)
     try:

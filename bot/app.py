@@ -22,7 +22,7 @@ from bot.discord_app.job_commands import JobCommands
 from bot.discord_app.moderation_commands import ModerationGroup
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.video_command import VideoCommand
-from bot.faults import first_line, is_store_outage
+from bot.faults import is_store_outage
 from bot.gpu_choice import GpuChoice, NoFreeGpuError, choose_gpu
 from bot.health import HealthServer, Probes
 from bot.metrics import Metrics
@@ -42,6 +42,7 @@ from bot.store.workers import WorkerRegistry
 from bot.worker import Retention, Worker, WorkerOptions
 from bot.worker_identity import IdentityInUseError, WorkerIdentity, acquire_identity
 from generation import RenderOverrides, VideoGenerator
+from generation.explained import first_line
 from generation.memory import MemoryOptions, gpu_memory
 from generation.presets import ModelPreset
 from generation.provenance import (
@@ -191,6 +192,7 @@ class App:
             smooth_fps=self.settings.generation.smooth_fps,
             max_extend_seconds=self.settings.generation.max_extend_seconds,
             credentials=self.signing_credentials(),
+            keep_free=int(w.keep_free_gb * 1000**3),
         )
         return Worker(
             self.store,

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import aiohttp
 
 from bot.config import TOKEN_ENV, Settings
-from bot.faults import first_line
 from bot.models_command import enabled_references
+from generation.explained import first_line
 
 Status = Literal["ok", "warn", "fail"]
 MARKS: dict[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗"}

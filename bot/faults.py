@@ -152,12 +152,6 @@ def _from_database(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.SQLAlchemyError) or type(exc).__module__.startswith("asyncpg")
 
 
-def first_line(exc: BaseException) -> str:
-    """A short, parameter-free description for a log line: the type and the first line of the message."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
-
-
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what it was raised from or while handling, outermost first."""
     seen: set[int] = set()

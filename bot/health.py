@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.faults import first_line
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.store.overview import Overview
+from generation.explained import first_line
 
 log = logging.getLogger(__name__)
 

@@ -76,6 +76,12 @@ class Metrics:
             ["worker", "model"],
             registry=r,
         )
+        self.model_download = Gauge(
+            "videobot_model_download_ratio",
+            "How much of each model a live worker is still downloading has arrived (0 to 1)",
+            ["worker", "model"],
+            registry=r,
+        )
         self.gpu_memory = Gauge(
             "videobot_gpu_memory_bytes",
             "GPU memory, used and total, by device",
@@ -120,8 +126,12 @@ class Metrics:
             self.jobs.labels(state.value).set(count)
         self.worker_heartbeat.clear()
         self.worker_serves.clear()
+        self.model_download.clear()
         for worker in overview.workers:
             self.worker_heartbeat.labels(worker.name).set(worker.last_seen_at.timestamp())
             if worker.live:
                 for model in worker.models:
                     self.worker_serves.labels(worker.name, model).set(1)
+                for model, download in worker.downloads.items():
+                    ratio = download.done / download.total if download.total else 0.0
+                    self.model_download.labels(worker.name, model).set(ratio)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
-from bot.faults import first_line
+from generation.explained import first_line
 
 GB = 1000**3
 _STATES = {
@@ -55,6 +55,7 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
         DiskTooSmallError,
         check_disk,
         download,
+        hub_refusal,
         plan_download,
         remove_stale_partials,
     )
@@ -91,7 +92,7 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
             failed += 1
             continue
         except RepositoryNotFoundError as exc:  # GatedRepoError among them
-            print(f"✗ {preset.name}: {_hub_refusal(exc)}", file=out)
+            print(f"✗ {preset.name}: {hub_refusal(exc)}", file=out)
             failed += 1
             continue
         except (HfHubHTTPError, OSError) as exc:
@@ -104,14 +105,3 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
             continue
         print(f"✓ {preset.name}: downloaded", file=out)
     return 1 if failed else 0
-
-
-def _hub_refusal(exc: Exception) -> str:
-    from huggingface_hub.errors import GatedRepoError
-
-    if isinstance(exc, GatedRepoError):
-        return (
-            "the Hub refused access to this gated model: accept its licence on its Hub page, then set "
-            "HF_TOKEN to a token of that account (or run `hf auth login`)"
-        )
-    return "the Hub has no such model (check the name), or it is private: set HF_TOKEN"

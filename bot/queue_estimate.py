@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.model_catalog import clip_size
+from bot.model_downloads import DownloadState, furthest_download
 from bot.render_estimate import Eta, Running, Timing, queue_eta
 from bot.store.base import utcnow
 from bot.store.jobs import JobRecord, JobStore
@@ -20,11 +21,13 @@ from generation.presets import ModelPreset
 @dataclass(frozen=True)
 class Estimate:
     """``eta`` when the model has a measured render; else ``unmeasured`` says no clip was timed yet.
-    ``workers``: how many live workers serve the model."""
+    ``workers``: how many live workers serve the model. ``download``: the model is still downloading on
+    every one of them, this far (no time is promised until it is here)."""
 
     eta: Eta | None
     unmeasured: bool
     workers: int
+    download: DownloadState | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ModelQueue:
     queued: list[JobRecord]
     running: list[JobRecord]
     workers: int
+    download: DownloadState | None = None
 
 
 class QueueEstimator:
@@ -51,10 +55,11 @@ class QueueEstimator:
         self._presets = presets
 
     async def model_queue(self, model: str) -> ModelQueue:
-        workers = len(await self._registry.serving(model))
-        timings = await self._timings.of_model(model)
+        serving = await self._registry.serving(model)
+        download = furthest_download(list(serving.values()))
+        timings = await self._timings.of_model(model) if download is None else []
         queued, running = await self._jobs.model_queue(model) if timings else ([], [])
-        return ModelQueue(timings, queued, running, workers)
+        return ModelQueue(timings, queued, running, len(serving), download)
 
     async def estimate(
         self, job: JobRecord, position: int, queue: ModelQueue | None = None
@@ -66,6 +71,8 @@ class QueueEstimator:
             return None
         if queue is None:
             queue = await self.model_queue(job.model)
+        if queue.download is not None:
+            return Estimate(None, unmeasured=False, workers=queue.workers, download=queue.download)
         if not queue.timings:
             return Estimate(None, unmeasured=True, workers=queue.workers)
         if not queue.workers:  # nothing would start it: no time to promise

@@ -66,6 +66,8 @@ def report(overview: Overview, now: datetime) -> str:
             f"  {worker.name}: {state}, last heartbeat {_ago(worker.last_seen_at, now)}, "
             f"serves {', '.join(worker.models) or 'nothing'} (up since {_when(worker.started_at)})"
         )
+        for model, download in sorted(worker.downloads.items()):
+            lines.append(f"    downloading {model}: {download.describe()}")
     if not overview.workers:
         lines.append("  none: no worker is running (a worker that stops cleanly removes itself)")
 

@@ -16,7 +16,7 @@ import io
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -31,13 +31,14 @@ from bot.faults import (
     ModelFailedError,
     UnreadableJobError,
     classify,
-    first_line,
     is_store_outage,
 )
 from bot.i18n import tr
 from bot.log_context import about_job, as_worker
 from bot.metrics import Metrics
 from bot.model_catalog import clip_size
+from bot.model_downloads import DownloadState, DownloadStoppedError
+from bot.model_fetcher import ModelFetcher
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
 from bot.store.server_settings import ServerSettingsStore
@@ -48,6 +49,7 @@ from bot.worker_identity import held_workspaces
 from generation.clip_shape import shape_clip
 from generation.decode import DecodedClip, UnreadableClipError, decode_clip
 from generation.encode import EncodedClip
+from generation.explained import first_line
 from generation.generator import (
     RenderCancelledError,
     RenderedClip,
@@ -169,6 +171,8 @@ class WorkerOptions:
     retention: Retention = Retention()
     # This worker's own scratch directory under clip_dir (its identity's name, made file-safe).
     workspace: str = ""
+    # Free disk, in bytes, that downloading a missing model must leave.
+    keep_free: int = 5 * 1000**3
 
 
 class StopRequestedError(Exception):
@@ -204,6 +208,7 @@ class Worker:
         self._store_down_since: float | None = None
         self._paused_until = 0.0
         self._pause_seconds = 0.0
+        self._fetcher = ModelFetcher(self.name, self._advertise, options.keep_free, self._stopping)
 
     @property
     def name(self) -> str:
@@ -251,12 +256,12 @@ class Worker:
                 log.info("worker %s takes back job(s) %s from before its restart", self.name, recovered)
             # Owed notices and retention run beside the jobs, however long a render takes.
             housekeeping = asyncio.create_task(self._housekeep_forever(), name="housekeeping")
-            for model, generator in self._generators.items():
-                log.info("worker %s loading %s", self.name, model)
-                await asyncio.to_thread(generator.load)
-                if self._options.warmup:
-                    seconds = await asyncio.to_thread(generator.warm_up)
-                    log.info("worker %s warmed up %s in %.1fs", self.name, model, seconds)
+            try:
+                await self._prepare_models()
+            except DownloadStoppedError:
+                log.info("worker %s stopped before its models were here", self.name)
+                return
+            announced = await self._announce()
             log.info("worker %s serving %s", self.name, ", ".join(self._generators))
             while not self._stopping.is_set():
                 try:
@@ -282,12 +287,27 @@ class Worker:
         shutil.rmtree(self._workdir, ignore_errors=True)
         self._workdir.mkdir(parents=True, exist_ok=True)
 
-    async def _announce(self) -> float:
+    async def _prepare_models(self) -> None:
+        """Download (when missing), load and warm up each model in turn; DownloadStoppedError if the
+        worker is asked to stop during a download."""
+        for model, generator in self._generators.items():
+            await self._fetcher.fetch(generator.preset)
+            log.info("worker %s loading %s", self.name, model)
+            await asyncio.to_thread(generator.load)
+            if self._options.warmup:
+                seconds = await asyncio.to_thread(generator.warm_up)
+                log.info("worker %s warmed up %s in %.1fs", self.name, model, seconds)
+
+    async def _announce(self, downloads: Mapping[str, DownloadState] | None = None) -> float:
+        """Advertise the models this worker serves (and how far their downloads are); never raises."""
         try:
-            await self._registry.announce(self.name, self.models)
+            await self._registry.announce(self.name, self.models, downloads)
         except Exception as exc:
             self._store_trouble(exc, "advertise this worker")
         return time.monotonic()
+
+    async def _advertise(self, downloads: Mapping[str, DownloadState]) -> None:
+        await self._announce(downloads)
 
     async def _step(self) -> None:
         """Run one job, or wait for one."""

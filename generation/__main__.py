@@ -64,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         "--table", action="store_true", help=f"every preset on {CARD_SIZES_GIB} GB, as markdown"
     )
 
+    download = sub.add_parser(
+        "download",
+        help="fetch a model's missing files, printing progress as JSON lines (the bot's worker runs this; "
+        "owners use python -m bot models pull)",
+    )
+    download.add_argument("model", help="a preset name or a Hub id")
+    download.add_argument("--keep-free", type=int, default=0, help="bytes of free disk to keep (default 0)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -77,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "plan":
         return _plan(parser, args)
+    if args.command == "download":
+        from generation.download import download_reporting_json
+
+        return download_reporting_json(args.model, args.keep_free, sys.stdout)
     return _render(args)
 
 

@@ -12,6 +12,7 @@ a LoRA, its one file. ``HF_TOKEN`` (or a token saved by ``hf auth login``) reach
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import threading
 import time
@@ -19,10 +20,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from generation.hub_cache import existing_parent, hub_cache_dir, sources_of
-from generation.presets import ModelPreset
+from generation.explained import first_line
+from generation.hub_cache import existing_parent, hub_cache_dir, model_files, sources_of
+from generation.presets import ModelPreset, resolve_model
 
 GB = 1000**3
 # What a component from its own repository loads (diffusers' ModelMixin file names).
@@ -109,6 +111,31 @@ def check_disk(plan: DownloadPlan, keep_free: int, cache: Path | None = None) ->
     return free
 
 
+def needs_download(preset: ModelPreset, cache: Path | None = None) -> bool:
+    """Whether ``preset``'s weights are still to fetch, from the disk alone (no network): not a local
+    directory, not complete in the cache, and the Hub may be asked (``HF_HUB_OFFLINE`` unset)."""
+    from huggingface_hub import constants
+
+    if constants.is_offline_mode():
+        return False
+    remove_stale_partials(preset, cache)
+    return model_files(preset, cache).state in ("partial", "missing")
+
+
+def fetch_missing(
+    preset: ModelPreset, keep_free: int, progress: Progress | None = None, cache: Path | None = None
+) -> DownloadPlan:
+    """Fetch what ``preset`` lacks, without progress bars (``progress`` hears the bytes), after checking
+    the disk keeps ``keep_free`` bytes free (DiskTooSmallError if not). Blocking."""
+    plan = plan_download(preset, cache)
+    if progress is not None:
+        progress(0, plan.to_fetch)
+    if plan.to_fetch:
+        check_disk(plan, keep_free, cache)
+        download(plan, progress, bars=False, cache=cache)
+    return plan
+
+
 def download(
     plan: DownloadPlan, progress: Progress | None = None, bars: bool = True, cache: Path | None = None
 ) -> None:
@@ -129,6 +156,50 @@ def download(
             tqdm_class=counter.bar_class(bars),
         )
     counter.finish()
+
+
+def download_reporting_json(reference: str, keep_free: int, out: TextIO) -> int:
+    """``python -m generation download``: fetch what model ``reference`` lacks, writing one JSON object per
+    line to ``out``: ``{"done": bytes, "total": bytes}`` as it goes (each time a file, or a 10 MB block of
+    one, reaches the disk), then ``{"fetched": bytes, "total": bytes}`` and 0, or ``{"error": why}`` and 1.
+    The bot's worker runs this in a process of its own, so that a stop ends a download however stalled its
+    connection is."""
+
+    def write(line: dict[str, Any]) -> None:
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+
+    def report(done: int, total: int) -> None:
+        write({"done": done, "total": total})
+
+    try:
+        plan = fetch_missing(resolve_model(reference), keep_free, report)
+    except Exception as exc:
+        write({"error": why_not_fetched(exc)})
+        return 1
+    write({"fetched": plan.to_fetch, "total": plan.total})
+    return 0
+
+
+def why_not_fetched(exc: BaseException) -> str:
+    """Why a download failed, for the owner, with the fix where there is one."""
+    if isinstance(exc, DiskTooSmallError):
+        return str(exc)
+    return hub_refusal(exc) or first_line(exc)
+
+
+def hub_refusal(exc: BaseException) -> str | None:
+    """What the Hub's refusal of a model means for its owner, with the fix; None for other faults."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    if isinstance(exc, GatedRepoError):
+        return (
+            "the Hub refused access to this gated model: accept its licence on its Hub page, then set "
+            "HF_TOKEN to a token of that account (or run `hf auth login`)"
+        )
+    if isinstance(exc, RepositoryNotFoundError):
+        return "the Hub has no such model (check the name), or it is private: set HF_TOKEN"
+    return None
 
 
 class _ByteCounter:

@@ -1,4 +1,5 @@
-"""An error whose message is meant for the person who made the request."""
+"""An error whose message is meant for the person who made the request, and the short description of any
+error that a log line or an owner's report carries."""
 
 from __future__ import annotations
 
@@ -13,3 +14,9 @@ class ExplainedError(ValueError):
         super().__init__(template.format_map(values))
         self.template = template
         self.values = values
+
+
+def first_line(exc: BaseException) -> str:
+    """A short, parameter-free description for a log line: the type and the first line of the message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__

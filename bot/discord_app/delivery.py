@@ -23,12 +23,12 @@ from bot.discord_app import status
 from bot.discord_app.job_buttons import clip_view
 from bot.discord_app.safe_text import only_user, quote_user_text
 from bot.discord_app.status_message import edit_status, token_valid
-from bot.faults import first_line
 from bot.i18n import tr
 from bot.metrics import Metrics
 from bot.store.jobs import JobRecord
 from bot.worker import DeliveryError, DeliveryUnavailableError, Posted
 from generation import EncodedClip
+from generation.explained import first_line
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import discord
 
 from bot.discord_app import status
 from bot.discord_app.status_message import TOKEN_USABLE_FOR, refresh_status
-from bot.faults import first_line
 from bot.queue_estimate import ModelQueue, QueueEstimator
 from bot.store.base import utcnow
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
+from generation.explained import first_line
 
 REFRESH_EVERY = 3.0
 

@@ -27,7 +27,14 @@ def queued(
             position=position,
             length=queue_length,
         )
-    if estimate is not None and estimate.eta is not None:
+    if estimate is not None and estimate.download is not None:
+        if estimate.download.held_up is not None:
+            text += "\n" + tr(locale, "⏬ The model's download is held up; the bot keeps trying.")
+        else:
+            text += "\n" + tr(
+                locale, "⏬ The model is downloading ({percent}%).", percent=estimate.download.percent
+            )
+    elif estimate is not None and estimate.eta is not None:
         start, ready = _relative(estimate.eta.start), _relative(estimate.eta.ready)
         text += "\n" + tr(
             locale, "Expected to start {start} and to be ready {ready}.", start=start, ready=ready

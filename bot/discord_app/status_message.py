@@ -17,9 +17,9 @@ from typing import Any, cast
 import aiohttp
 import discord
 
-from bot.faults import first_line
 from bot.store.base import utcnow
 from bot.store.jobs import TOKEN_LIFETIME, JobRecord
+from generation.explained import first_line
 
 log = logging.getLogger(__name__)
 

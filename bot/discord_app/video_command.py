@@ -24,7 +24,6 @@ from bot.discord_app.job_modals import extend_form, remix_form, send_form
 from bot.discord_app.queue_cards import QueueCards
 from bot.discord_app.refusals import describe
 from bot.discord_app.settings_commands import channel_mentions
-from bot.faults import first_line
 from bot.i18n import LocalizedError, tr
 from bot.job_options import ASPECTS, FORMATS, MAX_DURATION, MIN_DURATION
 from bot.limits import LimitPolicy, Refusal
@@ -45,6 +44,7 @@ from bot.video_request import (
     validate_request,
     validate_story,
 )
+from generation.explained import first_line
 from generation.images import MAX_IMAGE_BYTES, ImageRejectedError, encode_png, load_image
 
 # An extension adds at least this many seconds: a clip closer than that to the maximum is not extended.

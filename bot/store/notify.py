@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
-from bot.faults import first_line
+from generation.explained import first_line
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from bot.model_downloads import DownloadState, states_from_json
 from bot.store.base import StoreBase, utcnow
 from bot.store.schema import PENDING_STATES, Job, JobState, WorkerRow
 from bot.store.workers import STALE_AFTER
@@ -30,6 +31,7 @@ class WorkerSeen:
     started_at: datetime
     last_seen_at: datetime
     live: bool  # refreshed its advertisement recently enough to count as running
+    downloads: dict[str, DownloadState]  # the models it is still downloading
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,14 @@ class OverviewStore(StoreBase):
             pending=[PendingCount(model, guild, JobState(state), n) for model, guild, state, n in pending],
             totals={JobState(state): n for state, n in totals},
             workers=[
-                WorkerSeen(w.name, list(w.models), w.started_at, w.last_seen_at, w.last_seen_at > fresh)
+                WorkerSeen(
+                    w.name,
+                    list(w.models),
+                    w.started_at,
+                    w.last_seen_at,
+                    w.last_seen_at > fresh,
+                    states_from_json(w.downloads),
+                )
                 for w in workers
             ],
             failures=[Failure(j.id, j.guild_id, j.model, j.finished_at, j.error or "") for j in failed],

@@ -249,6 +249,8 @@ class WorkerRow(Base):
     models: Mapped[list[str]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Models it is still downloading: model -> DownloadState.to_json() (bot/model_downloads.py).
+    downloads: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class JobImage(Base):

@@ -29,6 +29,19 @@ MEMBER = 123456789012345678
 OTHER_MEMBER = 223456789012345678
 MODERATOR = 323456789012345678
 
+# The tiny Wan as a Hugging Face Hub repository, served by ``standins.hub.HubStandIn``. Its directory's
+# videobot.json is not among the pipeline's files, so a bot loading it from the Hub is given its sizes.
+HUB_REPO = "tiny-org/tiny-wan"
+# huggingface_hub writes a download to disk in chunks of this size: an interruption keeps whole chunks.
+WRITTEN_IN = 10 * 1024 * 1024
+HUB_RENDER = {
+    "VIDEOBOT_GENERATION__WIDTH": "64",
+    "VIDEOBOT_GENERATION__HEIGHT": "64",
+    "VIDEOBOT_GENERATION__NUM_FRAMES": "9",
+    "VIDEOBOT_GENERATION__FPS": "8",
+    "VIDEOBOT_GENERATION__STEPS": "4",
+}
+
 # A render of the tiny model that takes far longer than any test waits: 500 steps on larger frames.
 SLOW_RENDER = {
     "VIDEOBOT_GENERATION__STEPS": "500",

@@ -13,32 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from standins.bot_process import ROOT
 from standins.hub import HubStandIn
+from tests.acceptance.support import HUB_REPO, WRITTEN_IN
 
-REPO = "tiny-org/tiny-wan"
-# huggingface_hub writes a download to disk in chunks of this size: an interruption keeps whole chunks.
-WRITTEN_IN = 10 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def wide_wan(tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny Wan with a transformer wide enough (about 13 MB) that a download of it is written to disk
-    in more than one chunk, so that an interruption leaves part of it there."""
-    from diffusers import WanTransformer3DModel
-
-    wide = tmp_path_factory.mktemp("wide") / "tiny-wan"
-    shutil.copytree(tiny_wan, wide)
-    narrow = WanTransformer3DModel.from_pretrained(tiny_wan / "transformer")
-    WanTransformer3DModel.from_config({**narrow.config, "ffn_dim": 32768}).save_pretrained(
-        wide / "transformer"
-    )
-    assert (wide / "transformer" / "diffusion_pytorch_model.safetensors").stat().st_size > WRITTEN_IN
-    (wide / "samples").mkdir()
-    (wide / "samples" / "demo.mp4").write_bytes(b"\0" * 4096)  # in the repository, not in the pipeline
-    return wide
+REPO = HUB_REPO
 
 
 def _env(hub: HubStandIn, home: Path, **extra: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.limits import Limits
+from bot.model_downloads import DownloadState
 from bot.store.engine import create_engine
 from bot.store.jobs import JobStore
 from bot.store.workers import WorkerRegistry
@@ -53,10 +54,23 @@ async def test_workers_claim_only_the_models_they_serve(store: JobStore) -> None
 
 async def test_workers_advertise_their_models_until_they_retire(store: JobStore) -> None:
     registry = WorkerRegistry(store.engine)
-    assert await registry.serving("wan") == []
+    assert await registry.serving("wan") == {}
     await registry.announce("gpu-1", frozenset({"wan"}))
     await registry.announce("gpu-2", frozenset({"wan", "ltx"}))
-    assert sorted(await registry.serving("wan")) == ["gpu-1", "gpu-2"]
-    assert await registry.serving("ltx") == ["gpu-2"]
+    assert await registry.serving("wan") == {"gpu-1": None, "gpu-2": None}
+    assert await registry.serving("ltx") == {"gpu-2": None}
     await registry.retire("gpu-2")
-    assert await registry.serving("ltx") == []
+    assert await registry.serving("ltx") == {}
+
+
+async def test_a_worker_advertises_how_far_its_downloads_are_until_it_has_the_model(store: JobStore) -> None:
+    registry = WorkerRegistry(store.engine)
+    halfway = DownloadState(done=5_000, total=10_000)
+    await registry.announce("gpu-1", frozenset({"wan", "ltx"}), {"ltx": halfway})
+    assert await registry.serving("ltx") == {"gpu-1": halfway}
+    assert await registry.serving("wan") == {"gpu-1": None}  # downloading one model says nothing of another
+    stuck = DownloadState(done=5_000, total=10_000, held_up="the Hub did not answer")
+    await registry.announce("gpu-1", frozenset({"wan", "ltx"}), {"ltx": stuck})
+    assert await registry.serving("ltx") == {"gpu-1": stuck}
+    await registry.announce("gpu-1", frozenset({"wan", "ltx"}))
+    assert await registry.serving("ltx") == {"gpu-1": None}

@@ -7,8 +7,9 @@ import errno
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from bot.faults import FaultKind, ModelFailedError, UnreadableJobError, classify, first_line, is_store_outage
+from bot.faults import FaultKind, ModelFailedError, UnreadableJobError, classify, is_store_outage
 from generation.encode import ClipTooLargeError
+from generation.explained import first_line
 from generation.generator import RenderInputError
 from generation.provenance import ProvenanceError
 
