@@ -101,6 +101,12 @@ class DownloadTracker:
             previous = self._states.get(model, DownloadState())
             self._states[model] = DownloadState(previous.done, previous.total, reason)
 
+    def retrying(self, model: str) -> None:
+        """A new try of a held-up download starts: it is moving again, from where it was."""
+        with self._lock:
+            previous = self._states.get(model, DownloadState())
+            self._states[model] = DownloadState(previous.done, previous.total)
+
     def finished(self, model: str) -> None:
         with self._lock:
             self._states.pop(model, None)

@@ -48,8 +48,6 @@ def models_list(settings: Settings) -> str:
 def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextIO = sys.stdout) -> int:
     """Fetch the named models (else every enabled one) into the Hugging Face cache, each after checking
     the disk can take it and still keep ``keep_free`` bytes free. 0 when all are here; 1 otherwise."""
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-
     from generation import RenderOverrides
     from generation.download import (
         DiskTooSmallError,
@@ -59,6 +57,7 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
         plan_download,
         remove_stale_partials,
     )
+    from generation.hub_cache import model_files
     from generation.presets import ModelResolutionError, resolve_model
 
     failed = 0
@@ -76,8 +75,9 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
             print(f"  {preset.name}: removed {freed / GB:.2f} GB left by an interrupted download", file=out)
         try:
             plan = plan_download(preset)
-            if not plan.to_fetch:
-                print(f"✓ {preset.name}: already downloaded ({plan.total / GB:.1f} GB)", file=out)
+            if not plan.missing:
+                size = model_files(preset).on_disk
+                print(f"✓ {preset.name}: already downloaded ({size / GB:.1f} GB)", file=out)
                 continue
             free = check_disk(plan, keep_free)
             print(
@@ -91,16 +91,10 @@ def models_pull(settings: Settings, names: list[str], keep_free: int, out: TextI
             print(f"✗ {exc}", file=out)
             failed += 1
             continue
-        except RepositoryNotFoundError as exc:  # GatedRepoError among them
-            print(f"✗ {preset.name}: {hub_refusal(exc)}", file=out)
-            failed += 1
-            continue
-        except (HfHubHTTPError, OSError) as exc:
-            # What was fetched stays in the cache: the next pull resumes it.
-            print(
-                f"✗ {preset.name}: the download stopped ({first_line(exc)}); run pull again to resume",
-                file=out,
-            )
+        except Exception as exc:  # the Hub refusing, the network, the disk: what was fetched stays cached
+            refusal = hub_refusal(exc)
+            why = refusal or f"the download stopped ({first_line(exc)}); run pull again to resume"
+            print(f"✗ {preset.name}: {why}", file=out)
             failed += 1
             continue
         print(f"✓ {preset.name}: downloaded", file=out)

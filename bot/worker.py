@@ -16,7 +16,7 @@ import io
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -37,7 +37,6 @@ from bot.i18n import tr
 from bot.log_context import about_job, as_worker
 from bot.metrics import Metrics
 from bot.model_catalog import clip_size
-from bot.model_downloads import DownloadState, DownloadStoppedError
 from bot.model_fetcher import ModelFetcher
 from bot.store.jobs import JobRecord, JobStore
 from bot.store.schema import JobState
@@ -208,7 +207,10 @@ class Worker:
         self._store_down_since: float | None = None
         self._paused_until = 0.0
         self._pause_seconds = 0.0
-        self._fetcher = ModelFetcher(self.name, self._advertise, options.keep_free, self._stopping)
+        self._fetcher = ModelFetcher(
+            self.name, self._advertise, options.keep_free, self._stopping, self._downloaded
+        )
+        self._to_load: list[str] = []  # models on disk, to load between jobs
 
     @property
     def name(self) -> str:
@@ -250,34 +252,42 @@ class Worker:
         # Advertise first: members are told their model is served while it loads.
         announced = await self._announce()
         housekeeping: asyncio.Task[None] | None = None
+        downloads: asyncio.Task[None] | None = None
         try:
             recovered = await self._persist(lambda: self._store.recover(self.name), "take back jobs")
             if recovered:
                 log.info("worker %s takes back job(s) %s from before its restart", self.name, recovered)
             # Owed notices and retention run beside the jobs, however long a render takes.
             housekeeping = asyncio.create_task(self._housekeep_forever(), name="housekeeping")
-            try:
-                await self._prepare_models()
-            except DownloadStoppedError:
-                log.info("worker %s stopped before its models were here", self.name)
-                return
-            announced = await self._announce()
-            log.info("worker %s serving %s", self.name, ", ".join(self._generators))
+            # Models not on disk download in the background; the others load now and are served meanwhile.
+            missing = await self._fetcher.missing([g.preset for g in self._generators.values()])
+            if missing:
+                downloads = asyncio.create_task(self._fetcher.fetch_all(missing), name="downloads")
+                announced = await self._announce()
+            self._to_load = [m for m in self._generators if m not in {p.name for p in missing}]
             while not self._stopping.is_set():
+                # Between jobs: a model that cannot load ends the worker, at start or once downloaded.
+                await self._load_ready()
                 try:
                     if time.monotonic() - announced > ANNOUNCE_EVERY:
                         announced = await self._announce()
-                    await self._step()
+                    if self.loaded_models:
+                        await self._step()
+                    else:
+                        await self._idle(self._options.poll_interval)
                 except StopRequestedError:
                     break
                 except Exception:
                     # A fault in one job never ends the worker, nor touches the next job.
                     log.exception("worker %s: unexpected fault; carrying on", self.name)
                     await self._idle(self._backoff())
+            if downloads is not None and not downloads.done():
+                log.info("worker %s stopped before its models were all here", self.name)
         finally:
-            if housekeeping is not None:
-                housekeeping.cancel()
-                await asyncio.gather(housekeeping, return_exceptions=True)
+            for task in (housekeeping, downloads):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self._registry.retire(self.name)
 
@@ -287,27 +297,33 @@ class Worker:
         shutil.rmtree(self._workdir, ignore_errors=True)
         self._workdir.mkdir(parents=True, exist_ok=True)
 
-    async def _prepare_models(self) -> None:
-        """Download (when missing), load and warm up each model in turn; DownloadStoppedError if the
-        worker is asked to stop during a download."""
-        for model, generator in self._generators.items():
-            await self._fetcher.fetch(generator.preset)
+    def _downloaded(self, model: str) -> None:
+        """The fetcher has ``model`` on disk now: load it between jobs."""
+        self._to_load.append(model)
+        self._wake.set()
+
+    async def _load_ready(self) -> None:
+        """Load and warm up the models that are on disk and not loaded yet, in turn."""
+        while self._to_load and not self._stopping.is_set():
+            model = self._to_load.pop(0)
+            generator = self._generators[model]
             log.info("worker %s loading %s", self.name, model)
             await asyncio.to_thread(generator.load)
             if self._options.warmup:
                 seconds = await asyncio.to_thread(generator.warm_up)
                 log.info("worker %s warmed up %s in %.1fs", self.name, model, seconds)
+            log.info("worker %s serving %s", self.name, ", ".join(sorted(self.loaded_models)))
 
-    async def _announce(self, downloads: Mapping[str, DownloadState] | None = None) -> float:
-        """Advertise the models this worker serves (and how far their downloads are); never raises."""
+    async def _announce(self) -> float:
+        """Advertise the models this worker serves, and how far those still downloading are; never raises."""
         try:
-            await self._registry.announce(self.name, self.models, downloads)
+            await self._registry.announce(self.name, self.models, self._fetcher.downloads())
         except Exception as exc:
             self._store_trouble(exc, "advertise this worker")
         return time.monotonic()
 
-    async def _advertise(self, downloads: Mapping[str, DownloadState]) -> None:
-        await self._announce(downloads)
+    async def _advertise(self) -> None:
+        await self._announce()
 
     async def _step(self) -> None:
         """Run one job, or wait for one."""
@@ -320,7 +336,7 @@ class Worker:
                 with about_job(dead.id, dead.guild_id):
                     await self._tell_failure(dead, dead.error or "the worker stopped")
             job = await self._store.claim(
-                self.name, self._options.lease_seconds, self._options.max_attempts, self.models
+                self.name, self._options.lease_seconds, self._options.max_attempts, self.loaded_models
             )
         except Exception as exc:
             if not is_store_outage(exc):

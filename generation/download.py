@@ -23,19 +23,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from generation.explained import first_line
-from generation.hub_cache import existing_parent, hub_cache_dir, model_files, sources_of
+from generation.hub_cache import COMPONENT_FILES, complete_on_disk, existing_parent, hub_cache_dir, sources_of
 from generation.presets import ModelPreset, resolve_model
 
 GB = 1000**3
-# What a component from its own repository loads (diffusers' ModelMixin file names).
-_COMPONENT_FILES = (
-    "config.json",
-    "diffusion_pytorch_model.safetensors",
-    "diffusion_pytorch_model.safetensors.index.json",
-    "diffusion_pytorch_model-*.safetensors",
-)
-
-Progress = Callable[[int, int], None]  # (bytes fetched so far, bytes to fetch)
+Progress = Callable[[int, int], None]  # (bytes here so far, bytes in all)
 
 
 class DiskTooSmallError(Exception):
@@ -50,6 +42,7 @@ class RepoFetch:
     allow_patterns: tuple[str, ...] | None
     ignore_patterns: tuple[str, ...] | None
     files: int
+    missing: int  # files not yet complete in the cache
     total: int  # bytes of the files, fetched or not
     to_fetch: int  # bytes of the files not yet complete in the cache
 
@@ -67,13 +60,18 @@ class DownloadPlan:
     def to_fetch(self) -> int:
         return sum(f.to_fetch for f in self.fetches)
 
+    @property
+    def missing(self) -> int:
+        """Files still to fetch (some may be of unknown size)."""
+        return sum(f.missing for f in self.fetches)
+
 
 def plan_download(preset: ModelPreset, cache: Path | None = None) -> DownloadPlan:
     """What fetching ``preset`` involves. Reads the Hub's metadata (and the pipeline's small
     ``model_index.json``); fetches no weights."""
     fetches = [_pipeline_fetch(preset, cache)]
     for component in preset.components:
-        fetches.append(_dry_run(component.source, _COMPONENT_FILES, None, cache))
+        fetches.append(_dry_run(component.source, COMPONENT_FILES, None, cache))
     for lora in preset.loras:
         fetches.append(_dry_run(lora.source, (lora.weight_name,), None, cache))
     return DownloadPlan(preset.name, tuple(f for f in fetches if f.files))
@@ -111,28 +109,46 @@ def check_disk(plan: DownloadPlan, keep_free: int, cache: Path | None = None) ->
     return free
 
 
+class NotCachedOfflineError(Exception):
+    """The model is not (wholly) in the cache, and ``HF_HUB_OFFLINE`` forbids fetching it."""
+
+
 def needs_download(preset: ModelPreset, cache: Path | None = None) -> bool:
     """Whether ``preset``'s weights are still to fetch, from the disk alone (no network): not a local
-    directory, not complete in the cache, and the Hub may be asked (``HF_HUB_OFFLINE`` unset)."""
+    directory, and not every file it loads complete in the cache. Raises NotCachedOfflineError when they
+    are missing and ``HF_HUB_OFFLINE`` is set."""
     from huggingface_hub import constants
 
-    if constants.is_offline_mode():
+    if Path(preset.source).expanduser().is_dir():
         return False
     remove_stale_partials(preset, cache)
-    return model_files(preset, cache).state in ("partial", "missing")
+    if complete_on_disk(preset, cache):
+        return False
+    if constants.is_offline_mode():
+        raise NotCachedOfflineError(
+            f"{preset.name} is not (wholly) in the Hugging Face cache {cache or hub_cache_dir()}, and "
+            "HF_HUB_OFFLINE is set: unset it, or run python -m bot models pull where the Hub can be reached"
+        )
+    return True
 
 
 def fetch_missing(
     preset: ModelPreset, keep_free: int, progress: Progress | None = None, cache: Path | None = None
 ) -> DownloadPlan:
-    """Fetch what ``preset`` lacks, without progress bars (``progress`` hears the bytes), after checking
-    the disk keeps ``keep_free`` bytes free (DiskTooSmallError if not). Blocking."""
+    """Fetch what ``preset`` lacks, without progress bars, after checking the disk keeps ``keep_free``
+    bytes free (DiskTooSmallError if not). ``progress`` hears the bytes of the model already here (those an
+    earlier try fetched included) against its total. Blocking."""
     plan = plan_download(preset, cache)
-    if progress is not None:
-        progress(0, plan.to_fetch)
-    if plan.to_fetch:
+    here = plan.total - plan.to_fetch
+
+    def report(done: int, _: int) -> None:
+        if progress is not None:
+            progress(here + done, plan.total)
+
+    report(0, plan.to_fetch)
+    if plan.missing:
         check_disk(plan, keep_free, cache)
-        download(plan, progress, bars=False, cache=cache)
+        download(plan, report, bars=False, cache=cache)
     return plan
 
 
@@ -146,7 +162,7 @@ def download(
 
     counter = _ByteCounter(plan.to_fetch, progress)
     for fetch in plan.fetches:
-        if not fetch.to_fetch:
+        if not fetch.missing:
             continue
         snapshot_download(
             fetch.repo_id,
@@ -211,15 +227,15 @@ class _ByteCounter:
         self._lock = threading.Lock()
 
     def add(self, count: int) -> None:
-        with self._lock:
+        with self._lock:  # huggingface_hub's threads report at once: keep their reports in order
             self._done = min(self.total, self._done + count)
-            done = self._done
-        if self._progress is not None:
-            self._progress(done, self.total)
+            if self._progress is not None:
+                self._progress(self._done, self.total)
 
     def finish(self) -> None:
-        if self._progress is not None:
-            self._progress(self.total, self.total)
+        with self._lock:
+            if self._progress is not None:
+                self._progress(self.total, self.total)
 
     def bar_class(self, shown: bool) -> type[Any]:
         from huggingface_hub.utils.tqdm import tqdm as hub_tqdm
@@ -257,7 +273,7 @@ def _pipeline_fetch(preset: ModelPreset, cache: Path | None) -> RepoFetch:
     with _diffusers_choice() as chosen:
         pipeline_class.download(preset.source, **options)
     if not chosen:  # everything diffusers needs is in the cache already
-        return RepoFetch(preset.source, None, None, 0, 0, 0)
+        return RepoFetch(preset.source, None, None, 0, 0, 0, 0)
     allow, ignore = chosen.get("allow_patterns"), chosen.get("ignore_patterns")
     return _dry_run(preset.source, allow, ignore, cache)
 
@@ -276,8 +292,9 @@ def _dry_run(repo_id: str, allow: Any, ignore: Any, cache: Path | None) -> RepoF
         tqdm_class=_ByteCounter(0, None).bar_class(False),
     )
     total = sum(f.file_size or 0 for f in files)
-    to_fetch = sum(f.file_size or 0 for f in files if f.will_download)
-    return RepoFetch(repo_id, allow_patterns, ignore_patterns, len(files), total, to_fetch)
+    coming = [f for f in files if f.will_download]
+    to_fetch = sum(f.file_size or 0 for f in coming)
+    return RepoFetch(repo_id, allow_patterns, ignore_patterns, len(files), len(coming), total, to_fetch)
 
 
 class _Chosen(dict[str, Any]):

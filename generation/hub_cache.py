@@ -3,17 +3,21 @@ downloaded, or not yet), and how much a download would fetch. Reads the disk onl
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from generation.presets import ModelPreset
 
 State = Literal["local", "cached", "partial", "missing"]
-# A cache holding this share of the published download counts as complete (repos carry files a pipeline
-# never fetches, and published sizes are rounded).
-COMPLETE_SHARE = 0.95
+# What a component from its own repository loads (diffusers' ModelMixin file names).
+COMPONENT_FILES = (
+    "config.json",
+    "diffusion_pytorch_model.safetensors",
+    "diffusion_pytorch_model.safetensors.index.json",
+    "diffusion_pytorch_model-*.safetensors",
+)
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,11 @@ class ModelFiles:
 
 
 def hub_cache_dir() -> Path:
-    """The Hugging Face cache huggingface_hub uses: ``HF_HUB_CACHE``, else ``HF_HOME``/hub."""
-    if cache := os.environ.get("HF_HUB_CACHE"):
-        return Path(cache)
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface"
-    )
-    return Path(home).expanduser() / "hub"
+    """The Hugging Face cache huggingface_hub uses (``HF_HUB_CACHE``, ``HF_HOME``/hub, ...), as it reads
+    them from the environment."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE).expanduser()
 
 
 def sources_of(preset: ModelPreset) -> tuple[str, ...]:
@@ -54,18 +56,36 @@ def model_files(preset: ModelPreset, cache: Path | None = None) -> ModelFiles:
     if local.is_dir():
         return ModelFiles(preset.name, (preset.source,), "local", _size(local), None)
     cache = cache or hub_cache_dir()
-    on_disk, incomplete = 0, False
+    on_disk = 0
     for source in sources:
         blobs = cache / f"models--{source.replace('/', '--')}" / "blobs"
-        if blobs.is_dir():
-            for blob in blobs.iterdir():
-                if blob.name.endswith(".incomplete"):
-                    incomplete = True
+        for blob in blobs.iterdir() if blobs.is_dir() else ():
+            with contextlib.suppress(FileNotFoundError):  # a download in progress renames its files
                 on_disk += blob.stat().st_size
     download = preset.architecture.download_bytes if preset.architecture is not None else None
-    complete = on_disk > 0 and not incomplete and (download is None or on_disk >= COMPLETE_SHARE * download)
-    state: State = "cached" if complete else ("partial" if on_disk else "missing")
+    state: State = "cached" if complete_on_disk(preset, cache) else ("partial" if on_disk else "missing")
     return ModelFiles(preset.name, sources, state, on_disk, download or None)
+
+
+def complete_on_disk(preset: ModelPreset, cache: Path | None = None) -> bool:
+    """Whether every file ``preset`` loads is in the cache, exactly and without the network: diffusers picks
+    the pipeline's files from its cached ``model_index.json``, and huggingface_hub checks them against the
+    repository listing it kept when they were fetched (a snapshot that listing cannot vouch for counts as
+    complete). Extra components and LoRAs from their own repositories are checked the same way."""
+    import diffusers
+    from huggingface_hub import snapshot_download
+
+    options: dict[str, Any] = {"cache_dir": cache, "local_files_only": True}
+    try:
+        pipeline_class = getattr(diffusers, preset.pipeline_class or "DiffusionPipeline")
+        pipeline_class.download(preset.source, variant=preset.variant, **options)
+        for component in preset.components:
+            snapshot_download(component.source, allow_patterns=list(COMPONENT_FILES), **options)
+        for lora in preset.loras:
+            snapshot_download(lora.source, allow_patterns=[lora.weight_name], **options)
+    except Exception:  # not in the cache, partly, or unreadable: a download will tell
+        return False
+    return True
 
 
 def _size(directory: Path) -> int:

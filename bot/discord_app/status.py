@@ -30,6 +30,8 @@ def queued(
     if estimate is not None and estimate.download is not None:
         if estimate.download.held_up is not None:
             text += "\n" + tr(locale, "⏬ The model's download is held up; the bot keeps trying.")
+        elif estimate.download.total <= 0:  # its files are being listed: no share to tell yet
+            text += "\n" + tr(locale, "⏬ The model is downloading…")
         else:
             text += "\n" + tr(
                 locale, "⏬ The model is downloading ({percent}%).", percent=estimate.download.percent

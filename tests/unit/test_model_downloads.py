@@ -37,6 +37,8 @@ def test_a_card_says_how_far_the_download_is_instead_of_a_time_in_the_members_la
     card = status.queued(7, 2, 3, estimate)
     assert card == "⏳ Job #7 is queued: position 2 of 3.\n⏬ The model is downloading (42%)."
     assert "(42 %)" in status.queued(7, 2, 3, estimate, "fr")
+    listing = Estimate(None, unmeasured=False, workers=1, download=DownloadState())
+    assert status.queued(7, 1, 1, listing).endswith("\n⏬ The model is downloading…")  # no share yet
     held = Estimate(None, unmeasured=False, workers=1, download=DownloadState(42, 100, "the Hub is away"))
     assert "held up; the bot keeps trying" in status.queued(7, 1, 1, held)
     assert "the Hub is away" not in status.queued(7, 1, 1, held)  # the owner's business, in the log
@@ -65,6 +67,8 @@ def test_a_held_up_download_is_not_logged_as_progress_and_keeps_its_bytes() -> N
     tracker.held_up("wan", "the Hub did not answer")
     assert tracker.snapshot() == {"wan": DownloadState(300, 1000, "the Hub did not answer")}
     assert tracker.due_for_log() == {}
+    tracker.retrying("wan")  # the next try starts where the last one stopped
+    assert tracker.snapshot() == {"wan": DownloadState(300, 1000)}
     tracker.finished("wan")
     assert tracker.snapshot() == {}
 
