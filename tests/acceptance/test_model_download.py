@@ -30,6 +30,26 @@ DOWNLOADING = re.compile(r"⏬ The model is downloading \((\d+)%\)\.")
 TRANSFORMER = "transformer/diffusion_pytorch_model.safetensors"
 
 
+def _env(
+    discord: DiscordStandIn, hub: HubStandIn, database_url: str, tmp_path: Path, **overrides: str
+) -> dict[str, str]:
+    """The bot, its default model the tiny Wan on the Hub stand-in (HUB_RENDER gives its sizes)."""
+    env = bot_env(
+        discord,
+        tmp_path,
+        database_url,
+        VIDEOBOT_GENERATION__MODEL=HUB_REPO,
+        HF_ENDPOINT=hub.url,
+        HF_HOME=str(tmp_path / "hf"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DOWNLOAD_TIMEOUT="300",  # a stalled connection stays stalled until the test releases it
+        **HUB_RENDER,
+        **overrides,
+    )
+    env.pop("HF_TOKEN", None)
+    return env
+
+
 def _percent(card: str) -> int:
     shown = DOWNLOADING.search(card)
     return int(shown[1]) if shown else -1
@@ -48,18 +68,7 @@ async def test_a_missing_model_downloads_in_the_background_and_members_see_how_f
     wide_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with HubStandIn() as hub, DiscordStandIn() as discord:
-        env = bot_env(
-            discord,
-            tmp_path,
-            sqlite_url,
-            VIDEOBOT_GENERATION__MODEL=HUB_REPO,
-            HF_ENDPOINT=hub.url,
-            HF_HOME=str(tmp_path / "hf"),
-            HF_HUB_DISABLE_TELEMETRY="1",
-            HF_HUB_DOWNLOAD_TIMEOUT="300",  # a stalled connection stays stalled until the test releases it
-            **HUB_RENDER,
-        )
-        env.pop("HF_TOKEN", None)
+        env = _env(discord, hub, sqlite_url, tmp_path)
         log = tmp_path / "bot.log"
         # The Hub does not have the model yet: the bot starts anyway and keeps trying.
         async with bot_process(discord, env, tmp_path):
@@ -103,18 +112,7 @@ async def test_a_bot_stopped_while_its_model_downloads_exits_at_once_and_the_nex
     wide_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with HubStandIn() as hub, DiscordStandIn() as discord:
-        env = bot_env(
-            discord,
-            tmp_path,
-            sqlite_url,
-            VIDEOBOT_GENERATION__MODEL=HUB_REPO,
-            HF_ENDPOINT=hub.url,
-            HF_HOME=str(tmp_path / "hf"),
-            HF_HUB_DISABLE_TELEMETRY="1",
-            HF_HUB_DOWNLOAD_TIMEOUT="300",
-            **HUB_RENDER,
-        )
-        env.pop("HF_TOKEN", None)
+        env = _env(discord, hub, sqlite_url, tmp_path)
         hub.add_repo(HUB_REPO, wide_wan)
         hub.stall_after[TRANSFORMER] = WRITTEN_IN + 1000
         async with bot_process(discord, env, tmp_path) as process:
@@ -137,19 +135,9 @@ async def test_other_models_are_served_while_one_downloads_and_a_restart_counts_
     wide_wan: Path, tiny_wan: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
     async with HubStandIn() as hub, DiscordStandIn() as discord:
-        env = bot_env(
-            discord,
-            tiny_wan,
-            sqlite_url,
-            VIDEOBOT_GENERATION__MODEL=HUB_REPO,  # the default, with HUB_RENDER's sizes
-            VIDEOBOT_GENERATION__MODELS=json.dumps([str(tiny_wan)]),  # a local directory
-            HF_ENDPOINT=hub.url,
-            HF_HOME=str(tmp_path / "hf"),
-            HF_HUB_DISABLE_TELEMETRY="1",
-            HF_HUB_DOWNLOAD_TIMEOUT="300",
-            **HUB_RENDER,
-        )
-        env.pop("HF_TOKEN", None)
+        # The Hub's model is the default; a local directory is enabled beside it.
+        beside = json.dumps([str(tiny_wan)])
+        env = _env(discord, hub, sqlite_url, tmp_path, VIDEOBOT_GENERATION__MODELS=beside)
         hub.add_repo(HUB_REPO, wide_wan)
         hub.stall_after[TRANSFORMER] = WRITTEN_IN + 1000
         async with bot_process(discord, env, tmp_path):
