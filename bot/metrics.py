@@ -133,5 +133,4 @@ class Metrics:
                 for model in worker.models:
                     self.worker_serves.labels(worker.name, model).set(1)
                 for model, download in worker.downloads.items():
-                    ratio = download.done / download.total if download.total else 0.0
-                    self.model_download.labels(worker.name, model).set(ratio)
+                    self.model_download.labels(worker.name, model).set(download.fraction)

@@ -32,6 +32,11 @@ class DownloadState:
     held_up: str | None = None
 
     @property
+    def fraction(self) -> float:
+        """The share fetched, 0 to 1 (0 while the total is unknown)."""
+        return self.done / self.total if self.total > 0 else 0.0
+
+    @property
     def percent(self) -> int:
         """Whole percent fetched, never 100 before the end (a card saying 100% while waiting misleads)."""
         if self.total <= 0:
@@ -75,7 +80,7 @@ def furthest_download(states: list[DownloadState | None]) -> DownloadState | Non
         return None
     downloads = [state for state in states if state is not None]
     moving = [state for state in downloads if state.held_up is None]
-    return max(moving or downloads, key=lambda state: (state.done / state.total) if state.total else 0.0)
+    return max(moving or downloads, key=lambda state: state.fraction)
 
 
 class DownloadTracker:
